@@ -1,0 +1,61 @@
+# Nuzzle — the two commands a newcomer needs:
+#   make run    set up (venv, pinned dependencies, database, demo couple) and start web + worker + beat
+#   make test   lint, type-check, check migrations and run the whole test suite
+# With DATABASE_URL / REDIS_URL set, both use PostgreSQL and Redis instead of the embedded defaults.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# pytest-xdist workers; the suite is split across both cores by default.
+TEST_WORKERS ?= 2
+
+.PHONY: run test setup lint typecheck pytest lock clean demo
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("Nuzzle needs Python >= 3.11") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime dependencies, pinned by constraints.txt. The stamp file re-runs pip when pins change.
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed-run
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py nuzzle_setup
+
+run: setup
+	@echo ""
+	@echo "  Nuzzle is starting at  http://$(HOST):$(PORT)/"
+	@echo "  Demo couple: sam@example.com and alex@example.com, password: nuzzle-demo"
+	@echo "  Emails are written to var/mail/. Stop with Ctrl+C."
+	@echo ""
+	NUZZLE_HOST=$(HOST) NUZZLE_PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+test: $(VENV)/.installed-dev lint typecheck
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy .
+
+# Re-resolve the whole dependency tree after changing a pin in pyproject.toml.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip && .venv-lock/bin/pip install --quiet -e ".[dev]"
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^#' > constraints.txt
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,27 @@
+"""Every JSON API route, in one list (mounted at /api/). Contract: API.md."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from nuzzle.couples import apis as couples
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Account
+    path("v1/auth/signup", couples.AuthSignupApi.as_view(), name="api-auth-signup"),
+    path("v1/auth/token", couples.AuthTokenApi.as_view(), name="api-auth-token"),
+    path("v1/auth/logout", couples.AuthLogoutApi.as_view(), name="api-auth-logout"),
+    path("v1/me", couples.MeApi.as_view(), name="api-me"),
+    # Couple
+    path("v1/couple", couples.CoupleApi.as_view(), name="api-couple"),
+    path("v1/couple/invites", couples.CoupleInviteCreateApi.as_view(), name="api-invite-create"),
+    path(
+        "v1/couple/invites/<str:code>",
+        couples.CoupleInviteRevokeApi.as_view(),
+        name="api-invite-revoke",
+    ),
+    path("v1/couple/join", couples.CoupleJoinApi.as_view(), name="api-couple-join"),
+]

@@ -1,0 +1,260 @@
+"""JSON API for accounts and couples (API.md: Account, Couple).
+
+One view per path; each method parses input, calls one service or selector, and
+formats the output. Validation lives in the services and the models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate, logout
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.models import AuthToken
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from nuzzle.couples import selectors, services
+from nuzzle.couples.models import Invite, User
+from nuzzle.couples.scoping import CoupleContext, couple_context, requester
+from nuzzle.couples.urls_helpers import invite_absolute_url
+from nuzzle.lib.errors import Invalid, NotFound
+
+
+class PartnerSerializer(serializers.Serializer):
+    display_name = serializers.CharField()
+    timezone = serializers.CharField()
+
+
+class CoupleOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    partner = PartnerSerializer()
+    since = serializers.DateTimeField()
+    timezone = serializers.CharField()
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    timezone = serializers.CharField()
+    couple = CoupleOutputSerializer(allow_null=True)
+
+
+def couple_payload(context: CoupleContext) -> dict[str, Any]:
+    return {
+        "id": context.couple.pk,
+        "partner": {
+            "display_name": context.partner.display_name,
+            "timezone": context.partner.timezone,
+        },
+        "since": context.couple.created_at,
+        "timezone": context.couple.timezone,
+    }
+
+
+def user_payload(user: User) -> dict[str, Any]:
+    context = couple_context(user)
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "display_name": user.display_name,
+        "timezone": user.timezone,
+        "couple": couple_payload(context) if context else None,
+    }
+
+
+def _token_for(user: User) -> str:
+    _, token = AuthToken.objects.create(user=user)
+    return token
+
+
+class AuthSignupApi(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "signup"
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        display_name = serializers.CharField(max_length=50)
+        timezone = serializers.CharField(max_length=64)
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+        user = UserOutputSerializer()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        auth=[],
+        summary="Create an account",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_signup(
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+            display_name=data.validated_data["display_name"],
+            timezone_name=data.validated_data["timezone"],
+        )
+        body = {"token": _token_for(user), "user": user_payload(user)}
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class AuthTokenApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+        auth=[],
+        summary="Log in: get an API token",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request, username=data.validated_data["email"], password=data.validated_data["password"]
+        )
+        if user is None:
+            # The same words whether or not the email has an account (no enumeration).
+            raise Invalid("Email or password is incorrect.")
+        return Response({"token": _token_for(user)})  # type: ignore[arg-type]
+
+
+class AuthLogoutApi(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Log out: revoke this token")
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
+        else:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        display_name = serializers.CharField(max_length=50, required=False)
+        timezone = serializers.CharField(max_length=64, required=False)
+
+    @extend_schema(responses={200: UserOutputSerializer}, summary="Who am I")
+    def get(self, request: Request) -> Response:
+        return Response(UserOutputSerializer(user_payload(requester(request))).data)
+
+    @extend_schema(
+        request=UpdateSerializer, responses={200: UserOutputSerializer}, summary="Update me"
+    )
+    def patch(self, request: Request) -> Response:
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(
+            user=requester(request),
+            display_name=data.validated_data.get("display_name"),
+            timezone_name=data.validated_data.get("timezone"),
+        )
+        return Response(UserOutputSerializer(user_payload(user)).data)
+
+
+class InviteOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    url = serializers.URLField()
+    expires_at = serializers.DateTimeField()
+
+
+def invite_payload(invite: Invite) -> dict[str, Any]:
+    return {
+        "code": invite.display_code,
+        "url": invite_absolute_url(invite),
+        "expires_at": invite.expires_at,
+    }
+
+
+class CoupleInviteCreateApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: InviteOutputSerializer, 409: OpenApiResponse(description="Already paired")},
+        summary="Create an invite link",
+    )
+    def post(self, request: Request) -> Response:
+        invite = services.invite_create(user=requester(request))
+        return Response(
+            InviteOutputSerializer(invite_payload(invite)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CoupleInviteRevokeApi(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Revoke my invite")
+    def delete(self, request: Request, code: str) -> Response:
+        services.invite_revoke(user=requester(request), code=code)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CoupleJoinApi(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "invite_accept"
+
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=64)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: CoupleOutputSerializer, 409: OpenApiResponse(description="Already paired")},
+        summary="Accept an invite",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.invite_accept(user=requester(request), code=data.validated_data["code"])
+        context = couple_context(requester(request))
+        assert context is not None  # noqa: S101  (just formed)
+        return Response(
+            CoupleOutputSerializer(couple_payload(context)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CoupleApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        timezone = serializers.CharField(max_length=64, required=False)
+
+    def _context(self, request: Request) -> CoupleContext:
+        context = selectors.couple_get(user=requester(request))
+        if context is None:
+            raise NotFound("You are not paired.")
+        return context
+
+    @extend_schema(responses={200: CoupleOutputSerializer}, summary="My couple")
+    def get(self, request: Request) -> Response:
+        return Response(CoupleOutputSerializer(couple_payload(self._context(request))).data)
+
+    @extend_schema(
+        request=UpdateSerializer, responses={200: CoupleOutputSerializer}, summary="Update couple"
+    )
+    def patch(self, request: Request) -> Response:
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        context = self._context(request)
+        if "timezone" in data.validated_data:
+            services.couple_update(user=requester(request), timezone_name=data.validated_data["timezone"])
+        return Response(CoupleOutputSerializer(couple_payload(context)).data)
+
+    @extend_schema(request=None, responses={204: None}, summary="Unpair (immediate for both)")
+    def delete(self, request: Request) -> Response:
+        services.couple_end(user=requester(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+

@@ -1,0 +1,28 @@
+"""First-run set-up: idempotent, safe to run on every start.
+
+Creates the demo couple (unless --no-demo). Later issues add the prompt bank here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from nuzzle.couples.demo import DEMO_PASSWORD, demo_couple_ensure
+
+
+class Command(BaseCommand):
+    help = "First-run set-up: load bundled data and the demo couple. Safe to re-run."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-demo", action="store_true", help="Skip the demo couple.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_demo"]:
+            first, second, created = demo_couple_ensure()
+            verb = "Created" if created else "Kept"
+            self.stdout.write(
+                f"{verb} the demo couple: {first.email} and {second.email} "
+                f"(password: {DEMO_PASSWORD})"
+            )

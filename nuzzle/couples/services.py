@@ -1,0 +1,201 @@
+"""Writes about people, couples and invites: sign-up, pairing, unpairing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from nuzzle.couples.models import (
+    Couple,
+    Invite,
+    Membership,
+    User,
+    normalize_email,
+)
+from nuzzle.couples.scoping import couple_context, forget_couple_context
+from nuzzle.couples.selectors import invite_get_by_code
+from nuzzle.lib.errors import Conflict, Invalid, NotFound
+
+logger = logging.getLogger(__name__)
+
+
+def user_signup(*, email: str, password: str, display_name: str, timezone_name: str) -> User:
+    """Create an account. Field problems raise ValidationError keyed by field."""
+    user = User(email=normalize_email(email), display_name=display_name, timezone=timezone_name)
+    errors: dict[str, list[str]] = {}
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if "email" not in errors and User.objects.filter(email=user.email).exists():
+        errors["email"] = ["An account with this email already exists. Try logging in."]
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # two sign-ups with one email at the same moment
+        raise ValidationError({"email": ["An account with this email already exists."]}) from exc
+    logger.info("user signed up: user=%s", user.pk)
+    return user
+
+
+def user_update(
+    *, user: User, display_name: str | None = None, timezone_name: str | None = None
+) -> User:
+    """Change a person's display name and/or time zone."""
+    if display_name is not None:
+        user.display_name = display_name
+    if timezone_name is not None:
+        user.timezone = timezone_name
+    user.full_clean(exclude=["password", "email"], validate_unique=False)
+    user.save(update_fields=["display_name", "timezone"])
+    return user
+
+
+@transaction.atomic
+def invite_create(*, user: User) -> Invite:
+    """A fresh invite for an unpaired person. Earlier pending invites are revoked, so
+    each person has at most one live invite link at a time."""
+    if couple_context(user) is not None:
+        raise Conflict("You are already paired. Unpair first to invite someone new.")
+    now = timezone.now()
+    Invite.objects.filter(inviter=user, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    invite = Invite.objects.create(inviter=user, created_at=now)
+    logger.info("invite created: invite=%s user=%s", invite.pk, user.pk)
+    return invite
+
+
+def invite_revoke(*, user: User, code: str) -> None:
+    """Revoke one of my invites. Someone else's (or an unknown) code is a 404."""
+    invite = invite_get_by_code(code=code)
+    if invite is None or invite.inviter_id != user.pk:
+        raise NotFound("No such invite.")
+    if invite.accepted_at is not None:
+        raise Conflict("This invite has already been accepted.")
+    Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def invite_accept(*, user: User, code: str) -> Couple:
+    """Accept an invite and form a couple of exactly two people, atomically.
+
+    Concurrency: both people's rows are locked in id order before anything is checked
+    or written, so every pairing that involves either of them runs one at a time (of
+    several people racing for one code exactly one wins; two people accepting each
+    other's invites at once form one couple) and no two transactions can deadlock by
+    taking the same locks in opposite orders. The partial unique index on active
+    memberships stays as the database's last word.
+    """
+    if couple_context(user) is not None:
+        raise Conflict("You are already paired.")
+    with transaction.atomic():
+        found = invite_get_by_code(code=code)
+        if found is None:
+            raise Invalid(
+                "There is no invite with this code. Check it and try again.", field="code"
+            )
+        if found.inviter_id == user.pk:
+            raise Invalid("This is your own invite. Send the link to your partner.", field="code")
+        list(
+            User.objects.select_for_update()
+            .filter(pk__in=[found.inviter_id, user.pk])
+            .order_by("pk")
+        )
+        # Re-read under the locks: another acceptance may have just finished.
+        invite = Invite.objects.select_related("inviter").get(pk=found.pk)
+        now = timezone.now()
+        status = invite.status_at(now)
+        if status is not Invite.Status.PENDING:
+            message = {
+                Invite.Status.ACCEPTED: "This invite has already been used.",
+                Invite.Status.REVOKED: "This invite was withdrawn. Ask for a new link.",
+                Invite.Status.EXPIRED: "This invite has expired. Ask for a new link.",
+            }[status]
+            raise Invalid(message, field="code")
+        active = set(
+            Membership.objects.filter(
+                user_id__in=[invite.inviter_id, user.pk], ended_at__isnull=True
+            ).values_list("user_id", flat=True)
+        )
+        if user.pk in active:
+            raise Conflict("You are already paired.")
+        if invite.inviter_id in active:
+            raise Invalid("This invite is no longer valid. Ask for a new link.", field="code")
+        couple = Couple.objects.create(timezone=invite.inviter.timezone, created_at=now)
+        try:
+            with transaction.atomic():
+                Membership.objects.bulk_create(
+                    [
+                        Membership(couple=couple, user=invite.inviter, joined_at=now),
+                        Membership(couple=couple, user=user, joined_at=now),
+                    ]
+                )
+        except IntegrityError as exc:  # only reachable if something bypassed the locks
+            raise Conflict("One of you is already paired.") from exc
+        invite.accepted_at = now
+        invite.accepted_by = user
+        invite.couple = couple
+        invite.save(update_fields=["accepted_at", "accepted_by", "couple"])
+        # Neither partner keeps a live invite once paired.
+        Invite.objects.filter(
+            inviter__in=[user, invite.inviter], accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+    forget_couple_context(user)
+    logger.info("couple formed: couple=%s invite=%s", couple.pk, invite.pk)
+    return couple
+
+
+def couple_update(*, user: User, timezone_name: str) -> Couple:
+    """Change the couple's shared time zone (either partner may)."""
+    context = couple_context(user)
+    if context is None:
+        raise NotFound("You are not paired.")
+    couple = context.couple
+    couple.timezone = timezone_name
+    couple.full_clean(exclude=["ended_by"])
+    couple.save(update_fields=["timezone"])
+    return couple
+
+
+def couple_end(*, user: User) -> Couple:
+    """Unpair, immediately for both partners. Each keeps what they wrote; nothing of
+    this couple is visible to either through any later couple."""
+    context = couple_context(user)
+    if context is None:
+        raise NotFound("You are not paired.")
+    now = timezone.now()
+    with transaction.atomic():
+        couple = Couple.objects.select_for_update().get(pk=context.couple.pk)
+        if couple.ended_at is None:
+            couple.ended_at = now
+            couple.ended_by = user
+            couple.save(update_fields=["ended_at", "ended_by"])
+            Membership.objects.filter(couple=couple, ended_at__isnull=True).update(ended_at=now)
+    forget_couple_context(user, context.partner)
+    logger.info("couple ended: couple=%s by user=%s", couple.pk, user.pk)
+    return couple
+
+
+def housekeeping() -> dict[str, int]:
+    """Delete expired sessions, API tokens and invites that ended over 30 days ago."""
+    from django.contrib.sessions.models import Session
+    from knox.models import AuthToken
+
+    now = timezone.now()
+    cutoff = now - timedelta(days=30)
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    tokens, _ = AuthToken.objects.filter(expiry__lt=now).delete()
+    invites, _ = Invite.objects.filter(accepted_at__isnull=True, expires_at__lt=cutoff).delete()
+    return {"sessions": sessions, "tokens": tokens, "invites": invites}

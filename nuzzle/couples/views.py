@@ -1,0 +1,222 @@
+"""HTML pages for accounts and pairing. Each view parses input, calls one service or
+selector, and renders; the same services back the JSON API."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from nuzzle.couples import selectors, services
+from nuzzle.couples.forms import (
+    CoupleTimezoneForm,
+    EmailAuthenticationForm,
+    JoinForm,
+    ProfileForm,
+    SignupForm,
+)
+from nuzzle.couples.models import Invite, normalize_invite_code
+from nuzzle.couples.scoping import requester
+from nuzzle.couples.urls_helpers import invite_absolute_url
+from nuzzle.lib.errors import ServiceError
+from nuzzle.lib.forms import add_service_error
+
+
+def _safe_next(request: HttpRequest, default: str = "home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(default)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_signup(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                display_name=form.cleaned_data["display_name"],
+                timezone_name=form.cleaned_data["timezone"],
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Nuzzle, {user.display_name}.")
+            return redirect(_safe_next(request))
+    return render(
+        request, "couples/signup.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "couples/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "couples/password_reset.html"
+    subject_template_name = "emails/password_reset.subject.txt"
+    email_template_name = "emails/password_reset.txt"
+    html_email_template_name = "emails/password_reset.html"
+    success_url = reverse_lazy("password-reset-done")
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:
+        # Links in emails use the configured SITE_URL, never the request's Host header.
+        return {"site_url": settings.SITE_URL}
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "couples/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "couples/password_reset_confirm.html"
+    success_url = reverse_lazy("password-reset-complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "couples/password_reset_complete.html"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    user = requester(request)
+    initial = {"display_name": user.display_name, "timezone": user.timezone}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(
+                user=user,
+                display_name=form.cleaned_data["display_name"],
+                timezone_name=form.cleaned_data["timezone"],
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("account")
+    return render(request, "couples/account.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest) -> HttpResponse:
+    """Create, show and withdraw my invite link; or type a code I was given."""
+    user = requester(request)
+    if selectors.couple_get(user=user) is not None:
+        return redirect("couple")
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "revoke":
+                services.invite_revoke(user=user, code=request.POST.get("code", ""))
+                messages.success(request, "Invite withdrawn. That link no longer works.")
+            else:
+                services.invite_create(user=user)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect("invite")
+    pending = selectors.invite_pending_for(user=user)
+    return render(
+        request,
+        "couples/invite.html",
+        {
+            "invite": pending,
+            "invite_url": invite_absolute_url(pending) if pending else None,
+            "join_form": JoinForm(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def invite_join(request: HttpRequest) -> HttpResponse:
+    """The 'I have a code' form: go to that code's accept page."""
+    form = JoinForm(request.GET)
+    if form.is_valid() and normalize_invite_code(form.cleaned_data["code"]):
+        code = normalize_invite_code(form.cleaned_data["code"])
+        return redirect("invite-accept", code=code)
+    messages.error(request, "Enter the invite code your partner sent you.")
+    return redirect("invite")
+
+
+@require_http_methods(["GET", "POST"])
+def invite_accept(request: HttpRequest, code: str) -> HttpResponse:
+    """The invite link. Anyone holding the code sees who invited them; accepting needs
+    an account, so anonymous visitors are offered sign-up or log-in that come back here."""
+    found = selectors.invite_get_by_code(code=code)
+    status = found.status_at(timezone.now()) if found else None
+    context: dict[str, object] = {
+        "invite": found,
+        "status": status,
+        "code": code,
+        "Status": Invite.Status,
+    }
+    if not request.user.is_authenticated:
+        if request.method == "POST":
+            return redirect(f"{reverse('login')}?next={request.path}")
+        return render(request, "couples/invite_accept.html", context)
+    user = requester(request)
+    if request.method == "POST":
+        try:
+            services.invite_accept(user=user, code=code)
+        except ServiceError as exc:
+            context["error"] = exc.message
+            return render(request, "couples/invite_accept.html", context, status=400)
+        messages.success(request, "You're paired. Welcome to your shared space.")
+        return redirect("home")
+    context["already_paired"] = selectors.couple_get(user=user) is not None
+    context["own"] = found is not None and found.inviter_id == user.pk
+    return render(request, "couples/invite_accept.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def couple(request: HttpRequest) -> HttpResponse:
+    user = requester(request)
+    current = selectors.couple_get(user=user)
+    if current is None:
+        return redirect("invite")
+    form = CoupleTimezoneForm(request.POST or None, initial={"timezone": current.couple.timezone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.couple_update(user=user, timezone_name=form.cleaned_data["timezone"])
+        except (ServiceError, ValidationError) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("couple")
+    return render(request, "couples/couple.html", {"current": current, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def couple_unpair(request: HttpRequest) -> HttpResponse:
+    """GET asks for confirmation; POST ends the couple for both partners at once."""
+    user = requester(request)
+    current = selectors.couple_get(user=user)
+    if current is None:
+        return redirect("invite")
+    if request.method == "POST":
+        services.couple_end(user=user)
+        messages.success(request, "You are no longer paired. Everything you wrote stays yours.")
+        return redirect("home")
+    return render(request, "couples/unpair.html", {"current": current})

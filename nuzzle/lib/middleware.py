@@ -1,0 +1,52 @@
+"""Small middleware: body-size limit for the API, and no-store on private responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+class ApiBodySizeMiddleware:
+    """Answer 413 before reading an API body that declares itself too large.
+
+    Django would raise `RequestDataTooBig` (a 400) only once the body is read; the API
+    contract says 413, and refusing early avoids reading the body at all.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.path.startswith("/api/") and limit is not None:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                body = json.dumps({"detail": "The request body is too large."})
+                return HttpResponse(body, status=413, content_type="application/json")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on everything a signed-in person or the API receives.
+
+    Couple content must never sit in a shared or browser cache. Static files are served
+    earlier by WhiteNoise and keep their long-lived caching headers.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,51 @@
+// Nuzzle's progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Pre-select the browser's time zone in sign-up forms (the field stays editable).
+  function guessTimezone() {
+    var zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!zone) return;
+    document.querySelectorAll("select[data-guess-timezone]").forEach(function (select) {
+      if (select.dataset.guessed) return;
+      var option = select.querySelector('option[value="' + CSS.escape(zone) + '"]');
+      if (option && select.value === "UTC") { select.value = zone; }
+      select.dataset.guessed = "1";
+    });
+  }
+
+  // "Copy" buttons next to read-only fields (hidden until this script shows them).
+  function enableCopyButtons() {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      var target = document.querySelector(button.dataset.copy);
+      if (!target || !navigator.clipboard || button.dataset.copyReady) return;
+      button.dataset.copyReady = "1";
+      button.hidden = false;
+      button.setAttribute("aria-live", "polite");  // "Copied" is read out, not only shown
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(target.value).then(function () {
+          button.textContent = "Copied";
+          setTimeout(function () { button.textContent = "Copy"; }, 2000);
+        });
+      });
+    });
+  }
+
+  // Read-only fields meant to be copied (the invite link): one tap selects all of it.
+  function enableSelectAll() {
+    document.querySelectorAll("input[data-select-all]").forEach(function (input) {
+      if (input.dataset.selectAllReady) return;
+      input.dataset.selectAllReady = "1";
+      input.addEventListener("focus", function () { input.select(); });
+    });
+  }
+
+  function init() { guessTimezone(); enableCopyButtons(); enableSelectAll(); }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+  document.addEventListener("htmx:afterSettle", init);
+})();

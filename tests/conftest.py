@@ -1,0 +1,90 @@
+"""The fixed cast and shared fixtures.
+
+The cast: `author` and `partner` are one couple; `other` is in another couple (with
+`other_partner`); `unpaired` has no couple. Every authorization test speaks of them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from nuzzle.couples.models import Couple, User
+from tests.factories import couple_of, new_user
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings):
+    # Hashing cost is not under test; MD5 keeps the suite fast. Throttle counters live
+    # in the cache, so each test starts with a clean one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass
+class Cast:
+    author: User
+    partner: User
+    other: User
+    other_partner: User
+    unpaired: User
+    couple: Couple
+    other_couple: Couple
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    author = new_user(display_name="Robin", timezone="Europe/London")
+    partner = new_user(display_name="Sam", timezone="America/New_York")
+    other = new_user(display_name="Kit")
+    other_partner = new_user(display_name="Lee")
+    unpaired = new_user(display_name="Ash")
+    return Cast(
+        author=author,
+        partner=partner,
+        other=other,
+        other_partner=other_partner,
+        unpaired=unpaired,
+        couple=couple_of(author, partner),
+        other_couple=couple_of(other, other_partner),
+    )
+
+
+def token_client(user: User) -> APIClient:
+    """An API client authenticated the way real clients are: with a token."""
+    _, token = AuthToken.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+@pytest.fixture
+def api():
+    """`api(user)` → an APIClient with a real token for that user; `api()` → anonymous."""
+
+    def make(user: User | None = None) -> APIClient:
+        return token_client(user) if user is not None else APIClient()
+
+    return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres` tests need real row locks and concurrent connections: skipped on
+    SQLite, but CI (NUZZLE_REQUIRE_POSTGRES=1) refuses to run them anywhere else."""
+    from django.conf import settings
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    marked = [item for item in items if item.get_closest_marker("postgres")]
+    if marked and os.environ.get("NUZZLE_REQUIRE_POSTGRES") == "1":
+        raise pytest.UsageError("NUZZLE_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    for item in marked:
+        item.add_marker(skip)

@@ -1,0 +1,48 @@
+"""factory_boy factories. Pairing in factories skips the invite flow (that flow has its
+own tests); use `couple_of(a, b)` to pair two people directly."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import factory
+from django.utils import timezone
+
+from nuzzle.couples.models import Couple, Invite, Membership, User
+
+PASSWORD = "a calm evening 42"
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    display_name = factory.Faker("first_name")
+    timezone = "Europe/London"
+    password = factory.django.Password(PASSWORD)
+
+
+class InviteFactory(factory.django.DjangoModelFactory[Invite]):
+    class Meta:
+        model = Invite
+
+    inviter = factory.SubFactory(UserFactory)
+
+
+def new_user(**fields: object) -> User:
+    """A saved user, typed as one (factory_boy types its result as the factory)."""
+    return cast(User, UserFactory(**fields))
+
+
+def couple_of(first: User, second: User, *, tz: str = "Europe/London") -> Couple:
+    now = timezone.now()
+    couple = Couple.objects.create(timezone=tz, created_at=now)
+    Membership.objects.bulk_create(
+        [
+            Membership(couple=couple, user=first, joined_at=now),
+            Membership(couple=couple, user=second, joined_at=now),
+        ]
+    )
+    return couple

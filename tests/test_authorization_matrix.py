@@ -1,0 +1,207 @@
+"""The authorization matrix: every route × method × principal → expected status.
+
+`test_every_route_has_a_row` walks the URL configuration; a route without a row here
+fails the suite, so no endpoint ships without someone deciding who may use it.
+
+Principals (tests/conftest.py's cast): `author` and `partner` are one couple (author
+owns the couple's objects in these rows), `other` is in another couple, `unpaired` has
+no couple, `anonymous` is signed out. Rows that need an object build it in `path`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from nuzzle.couples import services
+from tests.conftest import Cast, token_client
+from tests.factories import new_user
+
+PRINCIPALS = ("author", "partner", "other", "unpaired", "anonymous")
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str | Callable[[Cast], str]
+    expect: dict[str, int]
+    body: dict = field(default_factory=dict)
+
+    @property
+    def is_api(self) -> bool:
+        return isinstance(self.path, str) and self.path.startswith("/api/")
+
+
+def each(status: int, **overrides: int) -> dict[str, int]:
+    """The same status for every principal, except those named."""
+    return {principal: overrides.get(principal, status) for principal in PRINCIPALS}
+
+
+def signed_in(status: int, *, anonymous: int, **overrides: int) -> dict[str, int]:
+    return each(status, anonymous=anonymous, **overrides)
+
+
+def paired(status: int, *, unpaired: int, anonymous: int) -> dict[str, int]:
+    return each(status, unpaired=unpaired, anonymous=anonymous)
+
+
+def unpaired_invite(cast: Cast) -> str:
+    return services.invite_create(user=cast.unpaired).display_code
+
+
+def strangers_invite(cast: Cast) -> str:
+    return services.invite_create(user=new_user()).display_code
+
+
+LOGIN = 302  # HTML pages send anonymous visitors to the log-in page
+
+MATRIX: dict[str, list[Row]] = {
+    # --- HTML: accounts ---
+    "home": [Row("GET", "/", signed_in(200, anonymous=LOGIN))],
+    "signup": [
+        Row("GET", "/signup/", signed_in(302, anonymous=200)),
+        Row("POST", "/signup/", signed_in(302, anonymous=200)),
+    ],
+    "login": [Row("GET", "/login/", signed_in(302, anonymous=200))],
+    "logout": [Row("POST", "/logout/", each(302))],
+    "password-reset": [Row("GET", "/password-reset/", each(200))],
+    "password-reset-done": [Row("GET", "/password-reset/sent/", each(200))],
+    "password-reset-confirm": [Row("GET", "/password-reset/MQ/bad-token/", each(200))],
+    "password-reset-complete": [Row("GET", "/password-reset/done/", each(200))],
+    "account": [
+        Row("GET", "/account/", signed_in(200, anonymous=LOGIN)),
+        Row("POST", "/account/", signed_in(200, anonymous=LOGIN)),
+    ],
+    # --- HTML: pairing ---
+    "invite": [
+        Row("GET", "/invite/", paired(302, unpaired=200, anonymous=LOGIN)),
+        Row("POST", "/invite/", signed_in(302, anonymous=LOGIN), {"action": "create"}),
+    ],
+    "invite-join": [Row("GET", "/invite/join/?code=ABCD", signed_in(302, anonymous=LOGIN))],
+    "invite-accept": [
+        Row("GET", lambda cast: f"/invite/{unpaired_invite(cast)}/", each(200)),
+        # Paired people get 400 (already paired), the inviter 400 (own invite).
+        Row(
+            "POST", lambda cast: f"/invite/{unpaired_invite(cast)}/", signed_in(400, anonymous=302)
+        ),
+    ],
+    "couple": [
+        Row("GET", "/couple/", paired(200, unpaired=302, anonymous=LOGIN)),
+        Row("POST", "/couple/", paired(200, unpaired=302, anonymous=LOGIN)),
+    ],
+    "couple-unpair": [
+        Row("GET", "/couple/unpair/", paired(200, unpaired=302, anonymous=LOGIN)),
+        Row("POST", "/couple/unpair/", paired(302, unpaired=302, anonymous=LOGIN)),
+    ],
+    # --- operations ---
+    "healthz": [Row("GET", "/healthz", each(200))],
+    "admin": [Row("GET", "/admin/", each(302))],  # nobody in the cast is staff
+    # --- API: schema and docs are public (the code is open source) ---
+    "api-schema": [Row("GET", "/api/schema/", each(200))],
+    "api-docs": [Row("GET", "/api/docs/", each(200))],
+    # --- API: account ---
+    "api-auth-signup": [Row("POST", "/api/v1/auth/signup", each(400))],
+    "api-auth-token": [Row("POST", "/api/v1/auth/token", each(400))],
+    "api-auth-logout": [Row("POST", "/api/v1/auth/logout", signed_in(204, anonymous=401))],
+    "api-me": [
+        Row("GET", "/api/v1/me", signed_in(200, anonymous=401)),
+        Row("PATCH", "/api/v1/me", signed_in(200, anonymous=401)),
+    ],
+    # --- API: couple ---
+    "api-couple": [
+        Row("GET", "/api/v1/couple", paired(200, unpaired=404, anonymous=401)),
+        Row("PATCH", "/api/v1/couple", paired(200, unpaired=404, anonymous=401)),
+        Row("DELETE", "/api/v1/couple", paired(204, unpaired=404, anonymous=401)),
+    ],
+    "api-invite-create": [
+        Row("POST", "/api/v1/couple/invites", paired(409, unpaired=201, anonymous=401)),
+    ],
+    "api-invite-revoke": [
+        # Only the inviter (here: `unpaired`); everyone else gets 404, never 403.
+        Row(
+            "DELETE",
+            lambda cast: f"/api/v1/couple/invites/{unpaired_invite(cast)}",
+            each(404, unpaired=204, anonymous=401),
+        ),
+    ],
+    "api-couple-join": [
+        Row(
+            "POST",
+            "/api/v1/couple/join",
+            paired(409, unpaired=201, anonymous=401),
+            {"code": strangers_invite},
+        ),
+    ],
+}
+
+
+def route_names() -> set[str]:
+    """Every named route; the admin site counts as one route ("admin")."""
+    names: set[str] = set()
+    unnamed: list[str] = []
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    names.add("admin")
+                    continue
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                if pattern.name:
+                    names.add(pattern.name)
+                else:
+                    unnamed.append(prefix + str(pattern.pattern))
+
+    walk(get_resolver().url_patterns)
+    assert not unnamed, f"every route needs a name (and a matrix row): {unnamed}"
+    return names
+
+
+def test_every_route_has_a_row_and_every_row_a_route():
+    routes = route_names()
+    missing = routes - set(MATRIX)
+    stale = set(MATRIX) - routes
+    assert not missing, f"routes without an authorization-matrix row: {sorted(missing)}"
+    assert not stale, f"matrix rows for routes that no longer exist: {sorted(stale)}"
+
+
+CASES = [
+    pytest.param(name, row, principal, id=f"{name}-{row.method}-{principal}")
+    for name, rows in MATRIX.items()
+    for row in rows
+    for principal in PRINCIPALS
+]
+
+
+def client_for(cast: Cast, principal: str, api: bool) -> Client | APIClient:
+    user = None if principal == "anonymous" else getattr(cast, principal)
+    if api:
+        return token_client(user) if user else APIClient()
+    client = Client()
+    if user:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(("name", "row", "principal"), CASES)
+def test_route_answers_each_principal_as_the_matrix_says(cast, name, row, principal):
+    path = row.path(cast) if callable(row.path) else row.path
+    body = {key: value(cast) if callable(value) else value for key, value in row.body.items()}
+    client = client_for(cast, principal, api=path.startswith("/api/"))
+    if path.startswith("/api/"):
+        response = client.generic(
+            row.method, path, data=json.dumps(body), content_type="application/json"
+        )
+    else:
+        response = getattr(client, row.method.lower())(path, body)
+    expected = row.expect[principal]
+    assert response.status_code == expected, (
+        f"{row.method} {path} as {principal}: {response.status_code}, expected {expected}"
+    )
