@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings as settings_module
 from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -18,14 +19,32 @@ from nuzzle.couples.models import Couple, User
 from tests.factories import couple_of, new_user
 
 
+def clear_cache() -> None:
+    """Empty this test worker's part of the cache. On Redis, `cache.clear()` would be a
+    FLUSHDB that wipes the other xdist worker's keys (and any broker queues) too."""
+    backend = settings_module.CACHES["default"]["BACKEND"]
+    if backend.endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        prefix = settings_module.CACHES["default"]["KEY_PREFIX"]
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings):
     # Hashing cost is not under test; MD5 keeps the suite fast. Throttle counters live
-    # in the cache, so each test starts with a clean one.
+    # in the cache, so each test starts with a clean part of it, keyed by xdist worker.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"nuzzle-test-{worker}"}
+    }
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 @dataclass

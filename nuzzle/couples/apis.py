@@ -22,6 +22,7 @@ from nuzzle.couples import selectors, services
 from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context, requester
 from nuzzle.couples.urls_helpers import invite_absolute_url
+from nuzzle.lib.api import StrictCharField, StrictEmailField, TimezoneField
 from nuzzle.lib.errors import Invalid, NotFound
 
 
@@ -79,10 +80,10 @@ class AuthSignupApi(APIView):
     throttle_scope = "signup"
 
     class InputSerializer(serializers.Serializer):
-        email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
-        display_name = serializers.CharField(max_length=50)
-        timezone = serializers.CharField(max_length=64)
+        email = StrictEmailField(max_length=254)
+        password = StrictCharField(max_length=128, trim_whitespace=False)
+        display_name = StrictCharField(max_length=50)
+        timezone = TimezoneField()
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
@@ -114,8 +115,8 @@ class AuthTokenApi(APIView):
     throttle_scope = "auth"
 
     class InputSerializer(serializers.Serializer):
-        email = serializers.CharField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        email = StrictCharField(max_length=254)
+        password = StrictCharField(max_length=128, trim_whitespace=False)
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
@@ -135,7 +136,7 @@ class AuthTokenApi(APIView):
         if user is None:
             # The same words whether or not the email has an account (no enumeration).
             raise Invalid("Email or password is incorrect.")
-        return Response({"token": _token_for(user)})  # type: ignore[arg-type]
+        return Response({"token": _token_for(user)})
 
 
 class AuthLogoutApi(APIView):
@@ -150,8 +151,8 @@ class AuthLogoutApi(APIView):
 
 class MeApi(APIView):
     class UpdateSerializer(serializers.Serializer):
-        display_name = serializers.CharField(max_length=50, required=False)
-        timezone = serializers.CharField(max_length=64, required=False)
+        display_name = StrictCharField(max_length=50, required=False)
+        timezone = TimezoneField(required=False)
 
     @extend_schema(responses={200: UserOutputSerializer}, summary="Who am I")
     def get(self, request: Request) -> Response:
@@ -210,7 +211,7 @@ class CoupleJoinApi(APIView):
     throttle_scope = "invite_accept"
 
     class InputSerializer(serializers.Serializer):
-        code = serializers.CharField(max_length=64)
+        code = StrictCharField(max_length=64)
 
     @extend_schema(
         request=InputSerializer,
@@ -230,7 +231,7 @@ class CoupleJoinApi(APIView):
 
 class CoupleApi(APIView):
     class UpdateSerializer(serializers.Serializer):
-        timezone = serializers.CharField(max_length=64, required=False)
+        timezone = TimezoneField(required=False)
 
     def _context(self, request: Request) -> CoupleContext:
         context = selectors.couple_get(user=requester(request))
@@ -250,11 +251,12 @@ class CoupleApi(APIView):
         data.is_valid(raise_exception=True)
         context = self._context(request)
         if "timezone" in data.validated_data:
-            services.couple_update(user=requester(request), timezone_name=data.validated_data["timezone"])
+            services.couple_update(
+                user=requester(request), timezone_name=data.validated_data["timezone"]
+            )
         return Response(CoupleOutputSerializer(couple_payload(context)).data)
 
     @extend_schema(request=None, responses={204: None}, summary="Unpair (immediate for both)")
     def delete(self, request: Request) -> Response:
         services.couple_end(user=requester(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
-

@@ -133,7 +133,7 @@ def invite(request: HttpRequest) -> HttpResponse:
                 services.invite_create(user=user)
         except ServiceError as exc:
             messages.error(request, exc.message)
-        return redirect("invite")
+        return redirect(_safe_next(request, default="invite"))
     pending = selectors.invite_pending_for(user=user)
     return render(
         request,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -18,6 +21,68 @@ from nuzzle.lib.errors import Conflict, Invalid, NotFound, ServiceError
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that accepts exactly what the schema says it does.
+
+    DRF's own turns numbers into text (`{"code": 0}` becomes "0") and checks
+    `max_length` only after trimming, so some bodies that the schema calls invalid
+    would be acted on; here they are a 400 like any other bad field. What DRF refuses
+    beyond the basic string schema (NUL characters; blank-after-trimming) is written
+    into the schema as a `pattern` by `StrictCharFieldSchema` below.
+    """
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        value: str = super().to_internal_value(data)
+        return value
+
+
+class StrictEmailField(StrictCharField, serializers.EmailField):
+    """An EmailField that accepts JSON strings only (see StrictCharField)."""
+
+    default_error_messages = {"invalid": "Enter a valid email address."}
+
+
+# Python `re` and ECMA-262 both read these; `\s` is what `str.strip()` removes.
+_NO_NUL = r"^[^\u0000]*$"
+_NOT_BLANK_NO_NUL = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
+
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """Document in the request schema what a strict string field refuses beyond type
+    and length: NUL characters always (DRF), and whitespace-only values when it trims
+    and does not allow blanks."""
+
+    target_class = StrictCharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> Any:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        if direction == "request" and isinstance(schema, dict) and "pattern" not in schema:
+            refuses_blank = field.trim_whitespace and not field.allow_blank
+            schema["pattern"] = _NOT_BLANK_NO_NUL if refuses_blank else _NO_NUL
+        return schema
+
+
+# Every name `validate_timezone` accepts (not only the shorter list a picker offers).
+@extend_schema_field({"type": "string", "enum": sorted(zoneinfo.available_timezones())})
+class TimezoneField(StrictCharField):
+    """An IANA time zone name, as input. The schema lists the names this server knows
+    (the same set the models validate against), so clients and Schemathesis know which
+    strings are accepted; whitespace is not trimmed, so only those exact names pass."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
 
 
 class ConflictError(exceptions.APIException):
@@ -54,11 +119,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's handler, plus service errors and Django validation errors as 4xx."""
     exc = _translate(exc)
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, exceptions.ValidationError):
-        # A bare list ("non-field" errors) becomes {"detail": [...]} so every 400 is an object.
-        if isinstance(response.data, list):
-            response.data = {"detail": response.data}
+    # A bare list ("non-field" errors) becomes {"detail": [...]} so every 400 is an object.
+    if (
+        response is not None
+        and isinstance(exc, exceptions.ValidationError)
+        and isinstance(response.data, list)
+    ):
+        response.data = {"detail": response.data}
     return response
 
 
-__all__ = ["ConflictError", "Http404", "Pagination", "PayloadTooLarge", "exception_handler"]
+__all__ = [
+    "ConflictError",
+    "Http404",
+    "Pagination",
+    "PayloadTooLarge",
+    "StrictCharField",
+    "StrictEmailField",
+    "TimezoneField",
+    "exception_handler",
+]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -50,3 +52,28 @@ class NoStoreMiddleware:
         if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class PersonTimezoneMiddleware:
+    """Render times in the signed-in person's own zone (their IANA name), UTC otherwise.
+
+    Storage stays UTC; this only changes how templates display aware datetimes.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        name = getattr(user, "timezone", None) if user is not None else None
+        if name:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(name))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

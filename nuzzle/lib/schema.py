@@ -31,8 +31,10 @@ _ERROR_SCHEMA = {
 _ERRORS = {
     "400": "Invalid input; field errors or a detail message.",
     "401": "Not authenticated.",
+    "403": "CSRF check failed (browser-session requests only; tokens need no CSRF token).",
     "404": "Not found, or not yours.",
     "405": "Method not allowed.",
+    "406": "Not acceptable: the API only answers in JSON.",
     "409": "Conflicts with the current state.",
     "413": "Request body too large.",
     "415": "Unsupported content type (send JSON).",

@@ -9,16 +9,31 @@ from functools import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-
-@cache
-def timezone_names() -> tuple[str, ...]:
-    """Every IANA zone name this Python knows, sorted (cached: the set is static)."""
-    return tuple(sorted(zoneinfo.available_timezones()))
+# Legacy country-style links and technical zones: valid, but noise in a picker.
+_HIDDEN_PREFIXES = (
+    "Etc/",
+    "SystemV/",
+    "US/",
+    "Brazil/",
+    "Canada/",
+    "Chile/",
+    "Mexico/",
+    "posix",
+    "right/",
+)
 
 
 @cache
 def _name_set() -> frozenset[str]:
-    return frozenset(timezone_names())
+    """Every IANA name this Python knows: all are accepted (cached: the set is static)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+@cache
+def timezone_names() -> tuple[str, ...]:
+    """The names offered in pickers: Region/City zones plus UTC, sorted."""
+    shown = {name for name in _name_set() if "/" in name and not name.startswith(_HIDDEN_PREFIXES)}
+    return tuple(sorted(shown | {"UTC"}))
 
 
 def validate_timezone(value: str) -> None:

@@ -167,3 +167,15 @@ class TestPairingPages:
     def test_pages_of_signed_in_people_are_never_cached(self, client, cast):
         client.force_login(cast.author)
         assert client.get("/")["Cache-Control"] == "no-store"
+
+
+def test_times_on_pages_are_shown_in_the_persons_own_zone(client):
+    import time_machine
+
+    inviter = UserFactory(timezone="Asia/Tokyo")
+    client.force_login(inviter)
+    with time_machine.travel("2026-03-01 20:30:00Z", tick=False):
+        client.post("/invite/", {"action": "create"})
+        page = client.get("/invite/").content.decode()
+    # 7 days after 20:30 UTC is 05:30 the next morning in Tokyo (UTC+9).
+    assert "Monday 9 March, 05:30" in page

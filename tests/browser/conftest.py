@@ -1,0 +1,115 @@
+"""Fixtures for real-browser tests: Playwright (sync API) driving Debian Chromium.
+
+Without Chromium the browser tests are skipped, unless NUZZLE_REQUIRE_BROWSER=1 (set it in
+CI), which turns the missing browser into a failure instead of a silent skip.
+Set NUZZLE_CHROMIUM to use a Chromium somewhere other than /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.browser.journey import CHROMIUM, DESKTOP, launch_chromium
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("NUZZLE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (NUZZLE_REQUIRE_BROWSER=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the browser tests after all the others.
+
+    While Playwright's sync API is alive, its asyncio loop counts as running in the main
+    thread, so Django needs DJANGO_ALLOW_ASYNC_UNSAFE for every ORM call until the
+    session ends. Running these tests last keeps that flag away from every other test
+    (`manage.py check --deploy` rightly fails when it sees it). The sort is stable.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser(django_db_setup) -> Iterator[Browser]:
+    """One Chromium for the session; each test opens its own contexts (see `person`)."""
+    if not CHROMIUM.exists():
+        _unavailable(f"no Chromium at {CHROMIUM}: install Debian's chromium package")
+
+    # Playwright's sync API runs an asyncio loop in this thread, and Django refuses ORM
+    # calls (the test's own queries, the live server's flush) from a thread with a
+    # running loop. Nothing here is really async, so it is safe to allow, from here to
+    # the end of the session (the browser tests run last, see above).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = launch_chromium(playwright)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def site(live_server, settings):
+    """The live server, with invite links pointing at it rather than at SITE_URL's default."""
+    settings.SITE_URL = live_server.url
+    return live_server
+
+
+@pytest.fixture
+def browser_errors() -> list[str]:
+    """Console errors and uncaught exceptions from every page a test opened.
+
+    A Content-Security-Policy refusal (an inline script or style) is reported here too.
+    """
+    return []
+
+
+@pytest.fixture
+def person(browser, site, browser_errors) -> Iterator[Callable[..., Page]]:
+    """`person(timezone_id=..., javascript=True)` → a page in a new browser context.
+
+    Each context has its own cookies, so two contexts are two people on two devices.
+    """
+    contexts: list[BrowserContext] = []
+
+    def open_page(
+        *,
+        timezone_id: str = "UTC",
+        viewport: ViewportSize | None = None,
+        javascript: bool = True,
+    ) -> Page:
+        context = browser.new_context(
+            base_url=site.url,
+            timezone_id=timezone_id,
+            viewport=viewport or DESKTOP,
+            locale="en-GB",
+            java_script_enabled=javascript,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+
+        def on_console(message: Any) -> None:
+            if message.type == "error":
+                browser_errors.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: browser_errors.append(f"{page.url}: {error}"))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
