@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in invites and emails point here (settings.SITE_URL); override for another address.
+SITE_URL ?= http://$(HOST):$(PORT)
 # pytest-xdist workers; the suite is split across both cores by default.
 TEST_WORKERS ?= 2
 
@@ -37,7 +39,7 @@ run: setup
 	@echo "  Demo couple: sam@example.com and alex@example.com, password: nuzzle-demo"
 	@echo "  Emails are written to var/mail/. Stop with Ctrl+C."
 	@echo ""
-	NUZZLE_HOST=$(HOST) NUZZLE_PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	SITE_URL=$(SITE_URL) NUZZLE_HOST=$(HOST) NUZZLE_PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 test: $(VENV)/.installed-dev lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
