@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from checkins import apis as checkins
 from nuzzle.couples import apis as couples
+from nuzzle.dashboard import apis as dashboard
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -24,4 +26,19 @@ urlpatterns = [
         name="api-invite-revoke",
     ),
     path("v1/couple/join", couples.CoupleJoinApi.as_view(), name="api-couple-join"),
+    # Check-ins
+    path(
+        "v1/checkins/questions",
+        checkins.CheckinQuestionsApi.as_view(),
+        name="api-checkin-questions",
+    ),
+    path("v1/checkins/today", checkins.CheckinTodayApi.as_view(), name="api-checkin-today"),
+    path("v1/checkins", checkins.CheckinListApi.as_view(), name="api-checkin-list"),
+    path(
+        "v1/checkins/<int:checkin_id>/responses",
+        checkins.CheckinResponseCreateApi.as_view(),
+        name="api-checkin-responses",
+    ),
+    # Dashboard
+    path("v1/dashboard", dashboard.DashboardApi.as_view(), name="api-dashboard"),
 ]

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from checkins import views as checkins
 from nuzzle.couples import views as couples
 from nuzzle.dashboard import views as dashboard
 from nuzzle.lib import views as lib
@@ -42,6 +43,10 @@ urlpatterns = [
     path("invite/<str:code>/", couples.invite_accept, name="invite-accept"),
     path("couple/", couples.couple, name="couple"),
     path("couple/unpair/", couples.couple_unpair, name="couple-unpair"),
+    # Check-ins
+    path("checkin/", checkins.checkin, name="checkin"),
+    path("checkins/<int:checkin_id>/respond/", checkins.checkin_respond, name="checkin-respond"),
+    path("history/", checkins.history, name="history"),
     # Operations
     path("healthz", lib.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from checkins.services import checkin_submit
 from nuzzle.couples import services
 from tests.conftest import Cast, token_client
 from tests.factories import new_user
@@ -57,6 +58,11 @@ def unpaired_invite(cast: Cast) -> str:
 
 def strangers_invite(cast: Cast) -> str:
     return services.invite_create(user=new_user()).display_code
+
+
+def authors_checkin(cast: Cast) -> int:
+    """A shared check-in by `author`: the partner may respond, nobody else may."""
+    return checkin_submit(user=cast.author, mood=4).checkin.pk
 
 
 LOGIN = 302  # HTML pages send anonymous visitors to the log-in page
@@ -99,6 +105,22 @@ MATRIX: dict[str, list[Row]] = {
         Row("GET", "/couple/unpair/", paired(200, unpaired=302, anonymous=LOGIN)),
         Row("POST", "/couple/unpair/", paired(302, unpaired=302, anonymous=LOGIN)),
     ],
+    # --- HTML: check-ins ---
+    "checkin": [
+        Row("GET", "/checkin/", signed_in(200, anonymous=LOGIN)),
+        Row("POST", "/checkin/", signed_in(200, anonymous=LOGIN)),  # empty: form errors
+    ],
+    "checkin-respond": [
+        # The partner responds (then back to the page); the author is told "not your
+        # own" on the page; everyone else: 404.
+        Row(
+            "POST",
+            lambda cast: f"/checkins/{authors_checkin(cast)}/respond/",
+            each(404, author=302, partner=302, anonymous=LOGIN),
+            {"reaction": "heart"},
+        ),
+    ],
+    "history": [Row("GET", "/history/", signed_in(200, anonymous=LOGIN))],
     # --- operations ---
     "healthz": [Row("GET", "/healthz", each(200))],
     "admin": [Row("GET", "/admin/", each(302))],  # nobody in the cast is staff
@@ -130,6 +152,24 @@ MATRIX: dict[str, list[Row]] = {
             each(404, unpaired=204, anonymous=401),
         ),
     ],
+    # --- API: check-ins and dashboard ---
+    "api-checkin-questions": [
+        Row("GET", "/api/v1/checkins/questions", signed_in(200, anonymous=401)),
+    ],
+    "api-checkin-today": [
+        Row("GET", "/api/v1/checkins/today", signed_in(200, anonymous=401)),
+        Row("PUT", "/api/v1/checkins/today", signed_in(201, anonymous=401), {"mood": 3}),
+    ],
+    "api-checkin-list": [Row("GET", "/api/v1/checkins", signed_in(200, anonymous=401))],
+    "api-checkin-responses": [
+        Row(
+            "POST",
+            lambda cast: f"/api/v1/checkins/{authors_checkin(cast)}/responses",
+            each(404, author=400, partner=201, anonymous=401),
+            {"reaction": "heart"},
+        ),
+    ],
+    "api-dashboard": [Row("GET", "/api/v1/dashboard", signed_in(200, anonymous=401))],
     "api-couple-join": [
         Row(
             "POST",

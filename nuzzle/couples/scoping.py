@@ -10,7 +10,7 @@ filter by ids from the request without going through these.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.db import models
 
@@ -64,7 +64,7 @@ def forget_couple_context(*users: Any) -> None:
 M = TypeVar("M", bound=models.Model)
 
 
-class CoupleScopedQuerySet(models.QuerySet[M]):
+class CoupleScopedQuerySet(models.QuerySet[M, M]):
     """For content with `author` (a user) and `couple` (the couple it was written in).
 
     - `mine(user)`: everything the user wrote, in any couple (it stays theirs).
@@ -73,16 +73,16 @@ class CoupleScopedQuerySet(models.QuerySet[M]):
     - `of_couple(user)`: everything written in the current couple by either partner.
     """
 
-    def mine(self, user: User) -> CoupleScopedQuerySet[M]:
+    def mine(self, user: User) -> Self:
         return self.filter(author=user)
 
-    def from_partner(self, user: User) -> CoupleScopedQuerySet[M]:
+    def from_partner(self, user: User) -> Self:
         context = couple_context(user)
         if context is None:
             return self.none()
         return self.filter(couple=context.couple, author=context.partner)
 
-    def of_couple(self, user: User) -> CoupleScopedQuerySet[M]:
+    def of_couple(self, user: User) -> Self:
         context = couple_context(user)
         if context is None:
             return self.none()

@@ -9,7 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -21,6 +21,46 @@ from nuzzle.lib.errors import Conflict, Invalid, NotFound, ServiceError
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class PageQuerySerializer(serializers.Serializer):
+    """Query parameters of a paginated list. Unknown and empty parameters are a 400, so
+    a typo (`?form=`) is reported instead of silently returning everything."""
+
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=Pagination.max_page_size, required=False
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors = {
+            name: ["Unknown parameter."] for name in self.initial_data if name not in self.fields
+        }
+        # DRF treats `?page_size=` as absent; an empty value is a mistake worth saying.
+        errors.update(
+            {
+                name: ["This parameter is empty."]
+                for name, value in self.initial_data.items()
+                if name in self.fields and value == ""
+            }
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+def paginated(child: type[serializers.Serializer], *, name: str) -> serializers.Serializer:
+    """The schema of a page of `child` items: {"count", "next", "previous", "results"}
+    (API.md, Conventions), for APIViews that paginate by hand."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(min_value=0),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": child(many=True),
+        },
+    )
 
 
 class StrictCharField(serializers.CharField):

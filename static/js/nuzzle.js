@@ -41,11 +41,21 @@
     });
   }
 
+  // After htmx swaps in a fragment that reports something ("Saved", "Sent"), move focus
+  // there: the control the person used has just been replaced, and a screen reader then
+  // reads the news instead of starting again from the top of the page.
+  function focusNews() {
+    var news = document.querySelector("[data-autofocus]");
+    if (!news) return;
+    news.removeAttribute("data-autofocus");
+    news.focus({ preventScroll: false });
+  }
+
   function init() { guessTimezone(); enableCopyButtons(); enableSelectAll(); }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {
     init();
   }
-  document.addEventListener("htmx:afterSettle", init);
+  document.addEventListener("htmx:afterSettle", function () { init(); focusNews(); });
 })();

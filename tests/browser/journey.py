@@ -1,4 +1,5 @@
-"""Steps of the pairing journey, shared by the browser test and the screenshot script.
+"""Steps of the journeys (pairing, checking in, turning toward), shared by the browser tests
+and the screenshot script.
 
 Each step drives a real page the way a person would: by labels and visible button text,
 so a step breaks when the page a person sees breaks.
@@ -7,11 +8,14 @@ so a step breaks when the page a person sees breaks.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from playwright.sync_api import expect
+
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright, ViewportSize
+    from playwright.sync_api import Browser, Locator, Page, Playwright, ViewportSize
 
 CHROMIUM = Path(os.environ.get("NUZZLE_CHROMIUM", "/usr/bin/chromium"))
 
@@ -36,6 +40,27 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def assert_accessible(page: Page, where: str) -> None:
+    """No serious or critical axe-core violations on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    for violation in violations:
+        # Lesser findings don't fail the test but are worth seeing with `pytest -s`.
+        print(f"axe [{where}] {violation['impact']}: {violation['id']} — {violation['help']}")
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    report = "\n".join(
+        f"  {v['id']} ({v['impact']}): {v['help']} — "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"])
+        + f"\n    {v['helpUrl']}"
+        for v in blocking
+    )
+    assert not blocking, f"accessibility violations on the {where} page:\n{report}"
+
+
 def sign_up(page: Page, *, name: str, email: str, password: str) -> None:
     """Fill in and submit the sign-up form on the current page (/signup/)."""
     page.get_by_label("Your name").fill(name)
@@ -52,3 +77,69 @@ def create_invite(page: Page) -> tuple[str, str]:
     link = page.locator("#invite-url").input_value()
     code = page.get_by_test_id("invite-code").inner_text().strip()
     return link, code
+
+
+def accept_invite(
+    page: Page, link: str, *, inviter: str, name: str, email: str, password: str
+) -> None:
+    """Open an invite link, create an account from it, and accept: the two are paired."""
+    page.goto(link)
+    page.get_by_role("link", name="Create an account to join").click()
+    sign_up(page, name=name, email=email, password=password)
+    page.get_by_role("button", name=f"Accept and pair with {inviter}").click()
+    expect(page.get_by_test_id("partner-name")).to_have_text(inviter)
+
+
+def log_in(page: Page, *, email: str, password: str) -> None:
+    page.goto("/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def check_in(
+    page: Page,
+    *,
+    mood: str,
+    energy: str | None = None,
+    answer: str | None = None,
+    private: bool = False,
+    submit: bool = True,
+) -> None:
+    """On /checkin/, choose a mood (and energy), answer the first question, pick who sees
+    it, and (unless submit=False) press the one submit button."""
+    page.get_by_role("radio", name=mood, exact=True).check()
+    if energy is not None:
+        page.get_by_role("radio", name=energy, exact=True).check()
+    if answer is not None:
+        page.get_by_role("group", name="A few words, if you like").get_by_role(
+            "textbox"
+        ).first.fill(answer)
+    visibility = "Just for me" if private else "Shared with my partner"
+    page.get_by_role("radio", name=re.compile(f"^{visibility}")).check()
+    if submit:
+        page.get_by_role("button", name=re.compile(r"^(Check in|Update my check-in)$")).click()
+        # With htmx the form says "Saved" in place; without JavaScript, home says thanks.
+        saved = page.get_by_test_id("saved").or_(page.get_by_text("Checked in. Thank you"))
+        expect(saved).to_be_visible()
+
+
+def partner_card(page: Page) -> Locator:
+    """The partner's side of "Us today"."""
+    return page.get_by_test_id("today-partner")
+
+
+def react(page: Page, reaction: str) -> None:
+    """Turn toward the partner's check-in on "Us today" with one of the reactions."""
+    card = partner_card(page)
+    card.get_by_role("button", name=re.compile(f"^{re.escape(reaction)}")).click()
+    expect(card.get_by_test_id("response").filter(has_text=reaction)).to_be_visible()
+
+
+def reply(page: Page, text: str) -> None:
+    """Send a short reply to the partner's check-in on "Us today"."""
+    card = partner_card(page)
+    card.get_by_role("textbox", name=re.compile(r"^Reply to ")).fill(text)
+    card.get_by_role("button", name="Send", exact=True).click()
+    expect(card.get_by_test_id("response").filter(has_text=text)).to_be_visible()

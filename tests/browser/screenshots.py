@@ -1,9 +1,12 @@
-"""Refresh the README screenshots by walking the pairing journey on a running Nuzzle.
+"""Refresh the README screenshots by walking the journeys on a running Nuzzle.
 
-Not a test: it drives Debian Chromium (see `journey.py`) through sign-up, invite and
-accept against a live server, and saves PNGs. It signs up two throwaway people
-(robin-<random>@example.com, sam-<random>@example.com), so point it at a development
-server, never at a real one::
+Not a test: it drives Debian Chromium (see `journey.py`) against a live server through
+sign-up, invite and accept; then writes three weeks of past check-ins for the new couple
+straight into the database (past days can't be written through the app, by design); then
+both check in through the pages and Sam turns toward Robin (a hug and a reply). It signs up
+two throwaway people (robin-<random>@example.com, sam-<random>@example.com) and writes to
+the database the server uses, so point it at a development server, never at a real one,
+with the same DATABASE_URL for both::
 
     export DATABASE_URL=sqlite:////tmp/nuzzle-shots.sqlite3  # keep your dev data out of it
     export SITE_URL=https://nuzzle.example.org               # how the invite link reads
@@ -12,21 +15,26 @@ server, never at a real one::
     .venv/bin/python -m tests.browser.screenshots http://127.0.0.1:8765
     kill %1
 
-By default it writes the three images the README uses into docs/:
+By default it writes the four images the README uses into docs/:
 
-    screenshot-home-desktop.png     the paired home ("Us today"), 1280 wide
-    screenshot-home-phone.png       the same on a phone, 390 wide
+    screenshot-home-desktop.png     the paired home ("Us today"), 1280 wide: both check-ins,
+                                    a response, three weeks of moods
+    screenshot-home-phone.png       the same on a phone, 390 wide, down to the mood chart
     screenshot-invite-desktop.png   the unpaired home with an invite link, 1280 wide
+    screenshot-checkin-phone.png    the check-in form, filled in, on a phone
 
 `--all --out var/screenshots` also writes every step (sign-up, invite, accept, paired
-home, couple settings, unpair) at both sizes, for reviewing the pages; add
-`--color-scheme dark` to review the dark theme. From Python: `take_screenshots(url, out)`.
+home, check-in, Sam's home, history, couple settings, unpair) at both sizes, for reviewing
+the pages; add `--color-scheme dark` to review the dark theme. From Python (with Django
+set up): `take_screenshots(url, out)`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,20 +42,128 @@ from tests.browser.journey import (
     DESKTOP,
     OVERFLOWS,
     PHONE,
+    check_in,
     create_invite,
     launch_chromium,
+    react,
+    reply,
     sign_up,
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, FloatRect, Page
 
 README_SHOTS = {
     "home-desktop": "screenshot-home-desktop.png",
     "home-phone": "screenshot-home-phone.png",
     "invite-desktop": "screenshot-invite-desktop.png",
+    "checkin-phone": "screenshot-checkin-phone.png",
 }
 PASSWORD = "a calm evening walk"
+
+# Three weeks and a bit of life before today, oldest first: (mood, question key, answer) per
+# day, the answer optional; None for a day someone skipped (missing a day is fine: a gap).
+Day = tuple[int, str, str] | tuple[int] | None
+ROBIN_DAYS: list[Day] = [
+    (3,),
+    (4, "checkin-looking-forward", "Seeing Jo at the weekend."),
+    None,
+    (3, "checkin-mental-space", "Settling back in after the trip."),
+    (4,),
+    (4, "checkin-looking-forward", "Pottery class tonight!"),
+    None,
+    (3,),
+    (2, "checkin-mental-space", "The deadline is eating everything."),
+    (2,),
+    (3, "checkin-small-win", "Slept properly for once."),
+    (4,),
+    None,
+    (4, "checkin-grateful", "A long walk by the river."),
+    (5, "checkin-looking-forward", "My sister arrives tomorrow."),
+    (4,),
+    (3, "checkin-energy-drain", "Meetings drained me; soup helped."),
+    (3,),
+    None,
+    (4, "checkin-small-win", "Finished the big report."),
+    (5,),
+    (4, "checkin-grateful", "The market with you this morning."),
+    (4, "checkin-want-to-talk", "Holiday plans? No rush."),
+]
+SAM_DAYS: list[Day] = [
+    (3,),
+    None,
+    (4,),
+    (4,),
+    (3, "checkin-mental-space", "Busy week at the clinic."),
+    None,
+    (3, "checkin-body-feels", "Back is sore again."),
+    (4,),
+    (4, "checkin-looking-forward", "Booked the train for May!"),
+    (3,),
+    None,
+    (2, "checkin-need-from-me", "A quiet night in, please."),
+    (3,),
+    (3, "checkin-small-win", "Better today. Long lunch helped."),
+    (4,),
+    (5, "checkin-small-win", "Got the new role!"),
+    (4,),
+    None,
+    (3, "checkin-body-feels", "Tired but okay."),
+    (4,),
+    (4, "checkin-grateful", "Band practice was so much fun."),
+    None,
+    (3, "checkin-need-from-me", "Could you sort the bins tonight?"),
+]
+TODAY_ROBIN = "Nervous about Thursday's presentation, but ready."
+TODAY_SAM = "Mostly the kitchen leak. Plumber comes at 9."
+SAM_REPLY = "You've got this. Practise on me tonight?"
+
+
+def _django() -> None:
+    """Set up Django in this process, on the same database as the server (DATABASE_URL)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nuzzle.settings")
+    # Playwright's sync API runs an asyncio loop in this thread; these ORM calls are
+    # plain blocking writes to a development database, so allow them.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    django.setup()
+
+
+def seed_history(robin_email: str, sam_email: str) -> None:
+    """Write three weeks of past check-ins (and a few responses) for a freshly paired couple,
+    straight into the database: past days can't be written through the app, by design."""
+    from checkins.models import Checkin, CheckinAnswer, CheckinResponse, Reaction, Visibility
+    from nuzzle.couples.models import User
+    from nuzzle.couples.scoping import couple_context
+    from nuzzle.lib.timezones import local_date
+    from prompts.models import Prompt
+
+    robin = User.objects.get(email=robin_email)
+    sam = User.objects.get(email=sam_email)
+    context = couple_context(robin)
+    assert context is not None, "pair the two before seeding their history"
+    questions = {p.key: p for p in Prompt.objects.filter(kind=Prompt.Kind.CHECKIN)}
+    reactions = [Reaction.HEART, Reaction.HUG, Reaction.PROUD, Reaction.SAME]
+    for person, partner, days in ((robin, sam, ROBIN_DAYS), (sam, robin, SAM_DAYS)):
+        today = local_date(person.timezone)
+        for offset, entry in enumerate(reversed(days), start=1):
+            if entry is None:
+                continue
+            checkin = Checkin.objects.create(
+                author=person,
+                couple=context.couple,
+                local_date=today - timedelta(days=offset),
+                mood=entry[0],
+                energy=2 + (offset % 3),
+                visibility=Visibility.SHARED,
+            )
+            if len(entry) == 3:
+                _, key, text = entry
+                CheckinAnswer.objects.create(checkin=checkin, prompt=questions[key], text=text)
+                CheckinResponse.objects.create(
+                    checkin=checkin, author=partner, reaction=reactions[offset % len(reactions)]
+                )
 
 
 class Camera:
@@ -80,19 +196,30 @@ class Camera:
         self._zones[context] = timezone_id
         return context.new_page()
 
-    def _save(self, page: Page, name: str) -> None:
-        filename = README_SHOTS.get(name)
-        if filename is None and not self.everything:
+    def wanted(self, name: str) -> bool:
+        return name in README_SHOTS or self.everything
+
+    def save(self, page: Page, name: str, *, until: str | None = None) -> None:
+        """Save the whole page, or only down to the element with data-testid `until`."""
+        if not self.wanted(name):
             return
-        path = self.out / (filename or f"{name}.png")
-        page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+        path = self.out / README_SHOTS.get(name, f"{name}.png")
+        clip: FloatRect | None = None
+        if until is not None:
+            bottom = page.get_by_test_id(until).evaluate(
+                "e => e.getBoundingClientRect().bottom + window.scrollY"
+            )
+            width = page.evaluate("document.documentElement.clientWidth")
+            clip = {"x": 0, "y": 0, "width": width, "height": bottom + 16}
+        page.screenshot(
+            path=str(path), full_page=True, clip=clip, animations="disabled", caret="hide"
+        )
         self.saved.append(path)
 
-    def shoot(self, page: Page, scene: str) -> None:
-        self._save(page, f"{scene}-desktop")
-        if f"{scene}-phone" not in README_SHOTS and not self.everything:
-            return
-        phone = self.browser.new_context(
+    def phone(self, page: Page) -> Page:
+        """The same person (cookies, time zone) on a phone; close its context when done."""
+        context = self.browser.new_context(
+            base_url=self.base_url,
             storage_state=page.context.storage_state(),
             viewport=PHONE,
             device_scale_factor=2,
@@ -102,25 +229,38 @@ class Camera:
             locale="en-GB",
             color_scheme=self.scheme,  # type: ignore[arg-type]
         )
+        context.set_default_timeout(15_000)
+        self._zones[context] = self._zones[page.context]
+        return context.new_page()
+
+    def shoot(self, page: Page, scene: str, *, phone_until: str | None = None) -> None:
+        self.save(page, f"{scene}-desktop")
+        if not self.wanted(f"{scene}-phone"):
+            return
+        phone_page = self.phone(page)
         try:
-            phone_page = phone.new_page()
             phone_page.goto(page.url)
             if phone_page.evaluate(OVERFLOWS):
                 print(f"warning: {scene} scrolls sideways on a phone")
-            self._save(phone_page, f"{scene}-phone")
+            self.save(phone_page, f"{scene}-phone", until=phone_until)
         finally:
-            phone.close()
+            phone_page.context.close()
 
 
 def take_screenshots(
     base_url: str, out: Path, *, everything: bool = False, scheme: str = "light"
 ) -> list[Path]:
-    """Walk sign-up → invite → accept on `base_url`; return the PNGs written to `out`."""
+    """Walk sign-up → invite → accept → three weeks of history → both check in → Sam turns
+    toward Robin, on `base_url`; return the PNGs written to `out`."""
     from playwright.sync_api import sync_playwright
+
+    from prompts.services import prompt_bank_load
 
     out.mkdir(parents=True, exist_ok=True)
     tag = secrets.token_hex(4)
+    robin_email, sam_email = f"robin-{tag}@example.com", f"sam-{tag}@example.com"
     base_url = base_url.rstrip("/")
+    prompt_bank_load()  # the check-in questions (idempotent)
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         camera = Camera(browser, base_url, out, everything=everything, scheme=scheme)
@@ -128,7 +268,7 @@ def take_screenshots(
             robin = camera.person("Europe/London")
             robin.goto("/signup/")
             camera.shoot(robin, "signup")
-            sign_up(robin, name="Robin", email=f"robin-{tag}@example.com", password=PASSWORD)
+            sign_up(robin, name="Robin", email=robin_email, password=PASSWORD)
             camera.shoot(robin, "welcome")
             _, code = create_invite(robin)
             robin.goto("/")
@@ -138,14 +278,41 @@ def take_screenshots(
             sam.goto(f"/invite/{code}/")
             camera.shoot(sam, "invited")
             sam.get_by_role("link", name="Create an account to join").click()
-            sign_up(sam, name="Sam", email=f"sam-{tag}@example.com", password=PASSWORD)
+            sign_up(sam, name="Sam", email=sam_email, password=PASSWORD)
             camera.shoot(sam, "accept")
             sam.get_by_role("button", name="Accept and pair with Robin").click()
             sam.wait_for_load_state()
             camera.shoot(sam, "paired")
 
+            seed_history(robin_email, sam_email)
+
+            # Robin checks in on their phone (the check-in shot is the filled-in form).
+            robin.goto("/checkin/")
+            camera.save(robin, "checkin-desktop")
+            robin_phone = camera.phone(robin)
+            robin_phone.goto("/checkin/")
+            check_in(robin_phone, mood="Good", energy="Steady", answer=TODAY_ROBIN, submit=False)
+            robin_phone.evaluate("document.activeElement.blur()")  # leave the field
+            camera.save(robin_phone, "checkin-phone")
+            check_in(robin_phone, mood="Good", energy="Steady", answer=TODAY_ROBIN)
+            camera.save(robin_phone, "checkin-saved-phone")
+            robin_phone.context.close()
+
+            # Sam checks in, sees Robin's check-in, and turns toward it.
+            sam.goto("/checkin/")
+            check_in(sam, mood="Okay", energy="Tired", answer=TODAY_SAM)
+            sam.goto("/")
+            react(sam, "Sending a hug")
+            reply(sam, SAM_REPLY)
+            camera.shoot(sam, "home-sam")
+
+            # Robin comes back to both check-ins, Sam's response, and three weeks of moods.
             robin.goto("/")
-            camera.shoot(robin, "home")
+            react(robin, "Love this")
+            robin.goto("/")
+            camera.shoot(robin, "home", phone_until="showed-up")
+            robin.goto("/history/")
+            camera.shoot(robin, "history")
             robin.goto("/couple/")
             camera.shoot(robin, "couple")
             robin.goto("/couple/unpair/")
@@ -162,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--all", action="store_true", help="every step, not only the README's")
     parser.add_argument("--color-scheme", choices=["light", "dark"], default="light")
     args = parser.parse_args(argv)
+    _django()
     for path in take_screenshots(args.url, args.out, everything=args.all, scheme=args.color_scheme):
         print(f"{path}  {path.stat().st_size // 1024} KB")
 

@@ -9,32 +9,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from nuzzle.couples.models import User
-from tests.browser.journey import OVERFLOWS, PHONE, create_invite, sign_up
+from tests.browser.journey import OVERFLOWS, PHONE, assert_accessible, create_invite, sign_up
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a calm evening walk"
-BLOCKING_IMPACTS = {"serious", "critical"}
-
-
-def assert_accessible(page: Page, where: str) -> None:
-    """No serious or critical axe-core violations on the page as it is now."""
-    violations = Axe().run(page).response["violations"]
-    for violation in violations:
-        # Lesser findings don't fail the test but are worth seeing with `pytest -s`.
-        print(f"axe [{where}] {violation['impact']}: {violation['id']} — {violation['help']}")
-    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
-    report = "\n".join(
-        f"  {v['id']} ({v['impact']}): {v['help']} — "
-        + ", ".join(" ".join(node["target"]) for node in v["nodes"])
-        + f"\n    {v['helpUrl']}"
-        for v in blocking
-    )
-    assert not blocking, f"accessibility violations on the {where} page:\n{report}"
 
 
 def test_two_people_sign_up_invite_accept_and_both_see_they_are_paired(

@@ -1,15 +1,17 @@
 """First-run set-up: idempotent, safe to run on every start.
 
-Creates the demo couple (unless --no-demo). Later issues add the prompt bank here.
+Loads the bundled prompt bank and creates the demo couple with three weeks of
+check-ins (unless --no-demo). Lives at the top layer: it touches every feature.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from nuzzle.couples.demo import DEMO_PASSWORD, demo_couple_ensure
+from nuzzle.dashboard.demo import DEMO_PASSWORD, demo_couple_ensure
 
 
 class Command(BaseCommand):
@@ -19,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="Skip the demo couple.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        call_command("prompts_load", stdout=self.stdout)
         if not options["no_demo"]:
             first, second, created = demo_couple_ensure()
             verb = "Created" if created else "Kept"

@@ -1,0 +1,157 @@
+"""Daily check-ins: one per person per local day, and the partner's responses.
+
+A check-in is keyed to its author and to the couple it was written in (null when the
+author was unpaired), so a later couple never sees it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from nuzzle.couples.models import Couple, User
+from nuzzle.couples.scoping import CoupleScopedQuerySet
+from nuzzle.lib.validators import validate_no_control_characters
+from prompts.models import Prompt
+
+ANSWER_MAX_LENGTH = 500
+REPLY_MAX_LENGTH = 500
+
+
+class Mood(models.IntegerChoices):
+    STRUGGLING = 1, "Struggling"
+    LOW = 2, "Low"
+    OKAY = 3, "Okay"
+    GOOD = 4, "Good"
+    GREAT = 5, "Great"
+
+
+class Energy(models.IntegerChoices):
+    DRAINED = 1, "Drained"
+    TIRED = 2, "Tired"
+    STEADY = 3, "Steady"
+    LIVELY = 4, "Lively"
+    BUZZING = 5, "Buzzing"
+
+
+class Visibility(models.TextChoices):
+    SHARED = "shared", "Shared with my partner"
+    PRIVATE = "private", "Just for me"
+
+
+class Reaction(models.TextChoices):
+    HEART = "heart", "Love this"
+    HUG = "hug", "Sending a hug"
+    PROUD = "proud", "Proud of you"
+    SAME = "same", "Me too"
+    LAUGH = "laugh", "Ha!"
+
+
+class CheckinQuerySet(CoupleScopedQuerySet["Checkin"]):
+    def visible_to(self, user: User) -> CheckinQuerySet:
+        """Everything I wrote (any couple, any visibility) and what my partner shared
+        in our current couple. Private check-ins never reach the partner."""
+        partners = self.from_partner(user).filter(visibility=Visibility.SHARED)
+        return self.mine(user) | partners
+
+
+class Checkin(models.Model):
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins"
+    )
+    couple = models.ForeignKey(
+        Couple, null=True, blank=True, on_delete=models.SET_NULL, related_name="checkins"
+    )
+    # The author's local date when they checked in (their day, in their zone).
+    local_date = models.DateField()
+    mood = models.PositiveSmallIntegerField(
+        choices=Mood.choices, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    energy = models.PositiveSmallIntegerField(
+        choices=Energy.choices,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.SHARED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CheckinQuerySet.as_manager()
+
+    class Meta:
+        constraints: ClassVar = [
+            # One per person per local day: a double submit updates, never duplicates.
+            models.UniqueConstraint(fields=["author", "local_date"], name="checkin_once_a_day"),
+            models.CheckConstraint(condition=Q(mood__gte=1, mood__lte=5), name="checkin_mood_1_5"),
+            models.CheckConstraint(
+                condition=Q(energy__isnull=True) | Q(energy__gte=1, energy__lte=5),
+                name="checkin_energy_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=["shared", "private"]), name="checkin_visibility"
+            ),
+        ]
+        indexes: ClassVar = [
+            # The dashboard and history read a couple's recent days; "both showed up"
+            # groups a couple's shared check-ins by date.
+            models.Index(fields=["couple", "local_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkin {self.pk}"
+
+
+class CheckinAnswer(models.Model):
+    checkin = models.ForeignKey(Checkin, on_delete=models.CASCADE, related_name="answers")
+    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    # TextField's max_length only limits form widgets; the validator enforces it.
+    text = models.TextField(
+        max_length=ANSWER_MAX_LENGTH,
+        validators=[MaxLengthValidator(ANSWER_MAX_LENGTH), validate_no_control_characters],
+    )
+
+    class Meta:
+        ordering: ClassVar = ["position"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["checkin", "prompt"], name="checkin_answer_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkin answer {self.pk}"
+
+
+class CheckinResponse(models.Model):
+    """The partner turning toward a check-in: one per partner per check-in, updated in
+    place (a reaction, a short reply, or both), so a double submit never duplicates."""
+
+    checkin = models.ForeignKey(Checkin, on_delete=models.CASCADE, related_name="responses")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkin_responses"
+    )
+    reaction = models.CharField(max_length=16, choices=Reaction.choices, blank=True)
+    text = models.TextField(
+        max_length=REPLY_MAX_LENGTH,
+        blank=True,
+        validators=[MaxLengthValidator(REPLY_MAX_LENGTH), validate_no_control_characters],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["checkin", "author"], name="checkin_response_once"),
+            models.CheckConstraint(
+                condition=~Q(reaction="", text=""), name="checkin_response_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkin response {self.pk}"

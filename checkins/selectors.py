@@ -1,0 +1,162 @@
+"""Reads for check-ins. Every read starts from `Checkin.objects.visible_to(user)`:
+mine (any couple) plus what my partner shared in our current couple."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from checkins.models import Checkin, CheckinAnswer, CheckinQuerySet, CheckinResponse, Visibility
+from nuzzle.couples.models import User
+from nuzzle.couples.scoping import couple_context
+from nuzzle.lib.timezones import local_date
+
+
+def visible_responses(user: User) -> QuerySet[CheckinResponse]:
+    """Responses I may see: my own, and my current partner's on a check-in of our
+    current couple. An ex-partner's replies on my old check-ins are theirs, not mine:
+    after unpairing they are no longer shown."""
+    context = couple_context(user)
+    allowed = Q(author=user)
+    if context is not None:
+        allowed |= Q(author=context.partner, checkin__couple=context.couple)
+    return CheckinResponse.objects.filter(allowed).select_related("author").order_by("created_at")
+
+
+def with_details(queryset: CheckinQuerySet, user: User) -> CheckinQuerySet:
+    """Answers (with their questions) and visible responses (with their authors) in
+    two extra queries, whatever the number of check-ins."""
+    return queryset.select_related("author").prefetch_related(
+        Prefetch("answers", queryset=CheckinAnswer.objects.select_related("prompt")),
+        Prefetch("responses", queryset=visible_responses(user)),
+    )
+
+
+def checkin_list(
+    *, user: User, date_from: date | None = None, date_to: date | None = None
+) -> CheckinQuerySet:
+    """Mine and my partner's shared check-ins, newest day first, mine first within a day."""
+    queryset = Checkin.objects.visible_to(user)
+    if date_from is not None:
+        queryset = queryset.filter(local_date__gte=date_from)
+    if date_to is not None:
+        queryset = queryset.filter(local_date__lte=date_to)
+    return with_details(queryset, user).order_by("-local_date", "-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class Today:
+    """Each partner's check-in for *their own* local today (zones may differ)."""
+
+    date: datetime.date
+    mine: Checkin | None
+    partner_date: datetime.date | None
+    partner: Checkin | None
+
+
+def _today_of(user: User, checkins: list[Checkin]) -> Today:
+    context = couple_context(user)
+    my_date = local_date(user.timezone)
+    partner_date = local_date(context.partner.timezone) if context else None
+    mine = next((c for c in checkins if c.author_id == user.pk and c.local_date == my_date), None)
+    partner = None
+    if context is not None:
+        partner = next(
+            (
+                c
+                for c in checkins
+                if c.author_id == context.partner.pk and c.local_date == partner_date
+            ),
+            None,
+        )
+    return Today(date=my_date, mine=mine, partner_date=partner_date, partner=partner)
+
+
+def checkin_today(*, user: User) -> Today:
+    """My check-in for my today and my partner's shared one for their today."""
+    my_date = local_date(user.timezone)
+    window = checkin_list(
+        user=user, date_from=my_date - timedelta(days=1), date_to=my_date + timedelta(days=1)
+    )
+    return _today_of(user, list(window))
+
+
+@dataclass(frozen=True)
+class MoodDay:
+    date: date
+    mine: int | None
+    partner: int | None
+
+
+@dataclass(frozen=True)
+class ShowedUp:
+    this_month: int
+    all_time: int
+
+
+@dataclass(frozen=True)
+class CheckinOverview:
+    """What the dashboard needs from check-ins, read with a fixed number of queries."""
+
+    today: Today
+    moods: list[MoodDay]  # oldest first, ending on my today
+    recent: list[Checkin]  # before today, newest first
+    showed_up: ShowedUp | None  # None when unpaired
+
+
+MOOD_DAYS = 30
+RECENT_LIMIT = 6
+
+
+def days_both_showed_up(*, user: User) -> ShowedUp | None:
+    """Days on which both partners shared a check-in in this couple: this month (in
+    the couple's zone) and all time. A count that only grows: missing a day never
+    resets it. Private check-ins count nowhere the partner can see."""
+    context = couple_context(user)
+    if context is None:
+        return None
+    month_start = local_date(context.couple.timezone).replace(day=1)
+    both = (
+        Checkin.objects.filter(couple=context.couple, visibility=Visibility.SHARED)
+        .values("local_date")
+        .annotate(people=Count("author", distinct=True))
+        .filter(people=2)
+    )
+    totals = both.aggregate(
+        all_time=Count("local_date"),
+        this_month=Count("local_date", filter=Q(local_date__gte=month_start)),
+    )
+    return ShowedUp(this_month=totals["this_month"], all_time=totals["all_time"])
+
+
+def checkin_overview(*, user: User) -> CheckinOverview:
+    """Today, the last 30 days of moods and recent history from one windowed read
+    (plus its prefetches), and the showed-up counts from one aggregate."""
+    my_date = local_date(user.timezone)
+    first = my_date - timedelta(days=MOOD_DAYS)
+    window = list(checkin_list(user=user, date_from=first, date_to=my_date + timedelta(days=1)))
+    today = _today_of(user, window)
+    context = couple_context(user)
+    by_day: dict[date, dict[str, int]] = {}
+    for checkin in window:
+        who = "mine" if checkin.author_id == user.pk else "partner"
+        by_day.setdefault(checkin.local_date, {})[who] = checkin.mood
+    moods = [
+        MoodDay(
+            date=day,
+            mine=by_day.get(day, {}).get("mine"),
+            partner=by_day.get(day, {}).get("partner") if context else None,
+        )
+        for day in (my_date - timedelta(days=offset) for offset in range(MOOD_DAYS - 1, -1, -1))
+    ]
+    shown_today = {c.pk for c in (today.mine, today.partner) if c is not None}
+    recent = [c for c in window if c.pk not in shown_today and c.local_date <= my_date]
+    return CheckinOverview(
+        today=today,
+        moods=moods,
+        recent=recent[:RECENT_LIMIT],
+        showed_up=days_both_showed_up(user=user),
+    )

@@ -1,0 +1,144 @@
+"""Writes for daily check-ins and responses."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from checkins.models import Checkin, CheckinAnswer, CheckinResponse, Reaction, Visibility
+from nuzzle.couples.models import User
+from nuzzle.couples.scoping import couple_context
+from nuzzle.lib.errors import Invalid, NotFound
+from nuzzle.lib.timezones import local_date
+from prompts.selectors import checkin_questions_for
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    question_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    checkin: Checkin
+    created: bool
+
+
+def _validate_answers(answers: list[AnswerInput], allowed_ids: list[int]) -> list[AnswerInput]:
+    errors: list[str] = []
+    seen: set[int] = set()
+    kept: list[AnswerInput] = []
+    for answer in answers:
+        if answer.question_id not in allowed_ids:
+            errors.append(f"Question {answer.question_id} is not one of today's questions.")
+        elif answer.question_id in seen:
+            errors.append(f"Question {answer.question_id} is answered twice.")
+        seen.add(answer.question_id)
+        if answer.text.strip():
+            kept.append(AnswerInput(answer.question_id, answer.text.strip()))
+    if errors:
+        raise ValidationError({"answers": errors})
+    return kept
+
+
+def checkin_submit(
+    *,
+    user: User,
+    mood: int,
+    energy: int | None = None,
+    answers: list[AnswerInput] | None = None,
+    visibility: str = Visibility.SHARED,
+) -> SubmitResult:
+    """Create or update the requester's check-in for *their* local today.
+
+    Idempotent per (author, local date): a double submit or a retry updates the same
+    row (the unique constraint makes a concurrent second insert fall back to an update).
+    Past days are never editable: only today's row is reachable. Empty answers are
+    dropped; nothing is stored unless everything is valid.
+    """
+    today = local_date(user.timezone)
+    allowed = [prompt.pk for prompt in checkin_questions_for(day=today)]
+    kept = _validate_answers(answers or [], allowed)
+    context = couple_context(user)
+    candidate = Checkin(
+        author=user,
+        couple=context.couple if context else None,
+        local_date=today,
+        mood=mood,
+        energy=energy,
+        visibility=visibility,
+    )
+    candidate.full_clean(exclude=["author", "couple"], validate_unique=False)
+    for position, answer in enumerate(kept):
+        CheckinAnswer(prompt_id=answer.question_id, text=answer.text, position=position).full_clean(
+            exclude=["checkin"]
+        )
+
+    with transaction.atomic():
+        checkin, created = Checkin.objects.select_for_update().get_or_create(
+            author=user,
+            local_date=today,
+            defaults={
+                "couple": candidate.couple,
+                "mood": mood,
+                "energy": energy,
+                "visibility": visibility,
+            },
+        )
+        if not created:
+            checkin.mood, checkin.energy, checkin.visibility = mood, energy, visibility
+            # A check-in written while unpaired joins the couple formed later that day;
+            # one written in a couple never moves to another.
+            if checkin.couple_id is None and candidate.couple is not None:
+                checkin.couple = candidate.couple
+            checkin.save(update_fields=["mood", "energy", "visibility", "couple", "updated_at"])
+            checkin.answers.all().delete()
+        CheckinAnswer.objects.bulk_create(
+            CheckinAnswer(checkin=checkin, prompt_id=a.question_id, text=a.text, position=i)
+            for i, a in enumerate(kept)
+        )
+    logger.info(
+        "checkin %s: checkin=%s user=%s", "created" if created else "updated", checkin.pk, user.pk
+    )
+    return SubmitResult(checkin=checkin, created=created)
+
+
+def checkin_respond(
+    *, user: User, checkin_id: int, reaction: str | None = None, text: str | None = None
+) -> CheckinResponse:
+    """Turn toward the partner's shared check-in with a reaction and/or a short reply.
+
+    One response per partner per check-in, updated in place. Only the partner in the
+    current couple may respond, only to a shared check-in: anything else is a 404
+    (another couple's or a private check-in) or a 400 (your own).
+    """
+    checkin = Checkin.objects.visible_to(user).filter(pk=checkin_id).first()
+    if checkin is None:
+        raise NotFound("No such check-in.")
+    if checkin.author_id == user.pk:
+        raise Invalid("You can't respond to your own check-in.")
+    reaction = reaction or ""
+    text = (text or "").strip()
+    if not reaction and not text:
+        raise Invalid("Add a reaction, a reply, or both.")
+    # Validate the input on its own before writing anything.
+    CheckinResponse(reaction=reaction or Reaction.HEART, text=text).full_clean(
+        exclude=["checkin", "author"], validate_unique=False
+    )
+    with transaction.atomic():
+        response, created = CheckinResponse.objects.select_for_update().get_or_create(
+            checkin=checkin, author=user, defaults={"reaction": reaction, "text": text}
+        )
+        if not created:
+            # A later reply keeps an earlier reaction (and vice versa) unless replaced.
+            response.reaction = reaction or response.reaction
+            response.text = text or response.text
+            response.save(update_fields=["reaction", "text", "updated_at"])
+    logger.info("checkin response: checkin=%s user=%s", checkin.pk, user.pk)
+    return response

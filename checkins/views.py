@@ -1,0 +1,119 @@
+"""Check-in pages. Each works without JavaScript (POST, then redirect); with htmx the
+same URLs answer with a fragment that replaces just the card."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from checkins import selectors, services
+from checkins.forms import CheckinForm, ResponseForm
+from checkins.models import Checkin
+from nuzzle.couples.scoping import couple_context, requester
+from nuzzle.lib.errors import NotFound, ServiceError
+from nuzzle.lib.forms import add_service_error
+from prompts.selectors import checkin_questions_for
+
+HISTORY_PAGE_SIZE = 20
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkin(request: HttpRequest) -> HttpResponse:
+    """Today's check-in: create it, or edit it until my local day ends."""
+    user = requester(request)
+    today = selectors.checkin_today(user=user)
+    questions = checkin_questions_for(day=today.date)
+    form = CheckinForm(request.POST or None, questions=questions, existing=today.mine)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.checkin_submit(
+                user=user,
+                mood=form.cleaned_data["mood"],
+                energy=form.cleaned_data["energy"],
+                answers=form.answers(),
+                visibility=form.cleaned_data["visibility"],
+            )
+        except (ServiceError, ValidationError) as exc:
+            add_service_error(form, exc)
+        else:
+            if not request.htmx:  # type: ignore[attr-defined]
+                messages.success(request, "Checked in. Thank you for showing up today.")
+                return redirect("home")
+            saved = True
+            today = selectors.checkin_today(user=user)
+            form = CheckinForm(questions=questions, existing=result.checkin)
+    template = "checkins/_form.html" if request.htmx else "checkins/checkin.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {"form": form, "today": today, "saved": saved, "paired": couple_context(user) is not None},
+    )
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("home")
+
+
+@login_required
+@require_POST
+def checkin_respond(request: HttpRequest, checkin_id: int) -> HttpResponse:
+    """Turn toward my partner's check-in (a reaction and/or a short reply)."""
+    user = requester(request)
+    form = ResponseForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.checkin_respond(
+                user=user,
+                checkin_id=checkin_id,
+                reaction=form.cleaned_data["reaction"],
+                text=form.cleaned_data["text"],
+            )
+        except NotFound as exc:
+            raise Http404 from exc
+        except (ServiceError, ValidationError) as exc:
+            error = exc.message if isinstance(exc, ServiceError) else " ".join(exc.messages)
+    else:
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    if request.htmx:  # type: ignore[attr-defined]
+        found = selectors.checkin_list(user=user).filter(pk=checkin_id).first()
+        if found is None:
+            raise Http404
+        return render(
+            request,
+            "checkins/_checkin_card.html",
+            {"checkin": found, "error": error, "respondable": True},
+            status=400 if error else 200,
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Sent.")
+    return redirect(_back(request))
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    """Both partners' shared check-ins (and all of mine), newest first, paginated."""
+    user = requester(request)
+    paginator = Paginator(selectors.checkin_list(user=user), HISTORY_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    checkins: list[Checkin] = list(page.object_list)
+    return render(
+        request,
+        "checkins/history.html",
+        {"page": page, "checkins": checkins, "paired": couple_context(user) is not None},
+    )

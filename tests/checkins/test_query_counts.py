@@ -1,0 +1,73 @@
+"""The dashboard and the check-in lists cost a fixed number of queries whatever the
+length of the couple's history (3 days or 1,000)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from checkins.services import checkin_submit
+from tests.checkins.helpers import make_history
+
+pytestmark = pytest.mark.django_db
+
+# Budgets include authentication (session + user, or knox's token + user: 2) and the
+# couple context (1). The rest: check-ins, their answers, their responses (3), plus
+# the showed-up aggregate or the pagination count (1).
+PAGES = {
+    "/": 7,
+    "/history/": 7,
+    "/api/v1/dashboard": 8,
+    "/api/v1/checkins": 8,
+    "/api/v1/checkins/today": 7,
+}
+
+
+def count_queries(client, path):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(queries)
+
+
+@pytest.fixture
+def history_of(cast):
+    def build(days):
+        make_history(author=cast.author, partner=cast.partner, couple=cast.couple, days=days)
+        checkin_submit(user=cast.author, mood=4)
+        checkin_submit(user=cast.partner, mood=3)
+
+    return build
+
+
+@pytest.mark.parametrize("days", [3, 1000])
+@pytest.mark.parametrize("path", list(PAGES))
+def test_pages_stay_within_a_fixed_query_budget(client, api, cast, history_of, path, days):
+    history_of(days)
+    if path.startswith("/api/"):
+        http = api(cast.author)
+    else:
+        client.force_login(cast.author)
+        http = client
+    count_queries(http, path)  # warm-up: the session/token refresh writes once
+    assert count_queries(http, path) <= PAGES[path]
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_the_count_is_the_same_for_three_and_a_thousand_days(client, cast, history_of, path):
+    from checkins.models import Checkin
+    from tests.conftest import token_client
+
+    def measure():
+        if path.startswith("/api/"):
+            http = token_client(cast.author)
+        else:
+            http = client
+            http.force_login(cast.author)
+        count_queries(http, path)
+        return count_queries(http, path)
+
+    history_of(3)
+    small = measure()
+    Checkin.objects.all().delete()
+    history_of(1000)
+    assert measure() == small
