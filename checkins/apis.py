@@ -19,7 +19,7 @@ from nuzzle.lib.api import PageQuerySerializer, Pagination, StrictCharField, pag
 from prompts.selectors import checkin_questions_for
 
 
-class QuestionOutputSerializer(serializers.Serializer):
+class CheckinQuestionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     text = serializers.CharField()
 
@@ -33,7 +33,7 @@ class AnswerOutputSerializer(serializers.Serializer):
 class ResponseOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     author = serializers.ChoiceField(choices=["me", "partner"])
-    reaction = serializers.ChoiceField(choices=Reaction.values, allow_null=True)
+    reaction = serializers.ChoiceField(choices=Reaction.choices, allow_null=True)
     text = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -101,7 +101,7 @@ def today_payload(today: Today, user: User) -> dict[str, Any]:
 
 class CheckinQuestionsApi(APIView):
     @extend_schema(
-        responses={200: QuestionOutputSerializer(many=True)}, summary="Today's questions"
+        responses={200: CheckinQuestionOutputSerializer(many=True)}, summary="Today's questions"
     )
     def get(self, request: Request) -> Response:
         user = requester(request)
@@ -185,7 +185,7 @@ class CheckinListApi(APIView):
 
 class CheckinResponseCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        reaction = serializers.ChoiceField(choices=Reaction.values, required=False)
+        reaction = serializers.ChoiceField(choices=Reaction.choices, required=False)
         text = StrictCharField(max_length=REPLY_MAX_LENGTH, required=False, allow_blank=True)
 
     @extend_schema(

@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from nuzzle.couples.models import Couple, User
 from nuzzle.couples.scoping import CoupleScopedQuerySet
+from nuzzle.lib.choices import Reaction
 from nuzzle.lib.validators import validate_no_control_characters
 from prompts.models import Prompt
 
@@ -41,14 +42,6 @@ class Energy(models.IntegerChoices):
 class Visibility(models.TextChoices):
     SHARED = "shared", "Shared with my partner"
     PRIVATE = "private", "Just for me"
-
-
-class Reaction(models.TextChoices):
-    HEART = "heart", "Love this"
-    HUG = "hug", "Sending a hug"
-    PROUD = "proud", "Proud of you"
-    SAME = "same", "Me too"
-    LAUGH = "laugh", "Ha!"
 
 
 class CheckinQuerySet(CoupleScopedQuerySet["Checkin"]):

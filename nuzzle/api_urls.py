@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from checkins import apis as checkins
 from nuzzle.couples import apis as couples
 from nuzzle.dashboard import apis as dashboard
+from prompts import apis as questions
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -38,6 +39,24 @@ urlpatterns = [
         "v1/checkins/<int:checkin_id>/responses",
         checkins.CheckinResponseCreateApi.as_view(),
         name="api-checkin-responses",
+    ),
+    # Daily question
+    path("v1/questions/today", questions.QuestionTodayApi.as_view(), name="api-question-today"),
+    path("v1/questions", questions.QuestionListApi.as_view(), name="api-question-list"),
+    path(
+        "v1/questions/<int:question_id>/answer",
+        questions.QuestionAnswerApi.as_view(),
+        name="api-question-answer",
+    ),
+    path(
+        "v1/questions/<int:question_id>/pass",
+        questions.QuestionPassApi.as_view(),
+        name="api-question-pass",
+    ),
+    path(
+        "v1/questions/<int:question_id>/reactions",
+        questions.QuestionReactionApi.as_view(),
+        name="api-question-reactions",
     ),
     # Dashboard
     path("v1/dashboard", dashboard.DashboardApi.as_view(), name="api-dashboard"),

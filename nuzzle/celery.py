@@ -18,6 +18,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Every minute: give each couple whose local day has just begun its daily question
+    # (due times live on QuestionSchedule rows in the database), and quietly close
+    # questions left unanswered for three days. One indexed query when nothing is due.
+    "prompts-daily-question-sweep": {
+        "task": "prompts.tasks.daily_question_sweep",
+        "schedule": crontab(),
+    },
     # Hourly housekeeping: drop expired sessions, API tokens and long-dead invites so
     # the tables that every request touches stay small. Idempotent; safe to run twice.
     "couples-housekeeping": {

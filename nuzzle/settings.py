@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
+    "import_export",
+    "simple_history",
     "nuzzle.couples",
     "nuzzle.dashboard",
     "prompts",
@@ -204,6 +206,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name for each shared choice set, wherever it appears.
+    "ENUM_NAME_OVERRIDES": {"ReactionEnum": "nuzzle.lib.choices.Reaction"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "nuzzle.lib.schema.add_error_responses",

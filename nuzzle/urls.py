@@ -13,6 +13,7 @@ from checkins import views as checkins
 from nuzzle.couples import views as couples
 from nuzzle.dashboard import views as dashboard
 from nuzzle.lib import views as lib
+from prompts import views as questions
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -47,6 +48,12 @@ urlpatterns = [
     path("checkin/", checkins.checkin, name="checkin"),
     path("checkins/<int:checkin_id>/respond/", checkins.checkin_respond, name="checkin-respond"),
     path("history/", checkins.history, name="history"),
+    # The daily question
+    path("question/", questions.question, name="question"),
+    path("questions/", questions.question_history, name="question-history"),
+    path("questions/<int:question_id>/answer/", questions.question_answer, name="question-answer"),
+    path("questions/<int:question_id>/pass/", questions.question_pass, name="question-pass"),
+    path("questions/<int:question_id>/react/", questions.question_react, name="question-react"),
     # Operations
     path("healthz", lib.healthz, name="healthz"),
     path("admin/", admin.site.urls),

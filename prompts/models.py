@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from nuzzle.lib.choices import Reaction
+from nuzzle.lib.validators import validate_no_control_characters
+
+ANSWER_MAX_LENGTH = 2000
 
 
 class Prompt(models.Model):
@@ -72,6 +79,9 @@ class Prompt(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Edit history for curators (who changed what, when); prompts hold no couple data.
+    history = HistoricalRecords()
+
     class Meta:
         ordering: ClassVar = ["kind", "id"]
         indexes: ClassVar = [models.Index(fields=["kind", "status", "locale"])]
@@ -87,3 +97,102 @@ class Prompt(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class QuestionSchedule(models.Model):
+    """When a couple's next daily question is due: the next local midnight in the
+    couple's zone, stored in UTC so the sweep selects due couples with one indexed
+    range query (ARCHITECTURE.md rule 5)."""
+
+    couple = models.OneToOneField(
+        "couples.Couple", on_delete=models.CASCADE, related_name="question_schedule"
+    )
+    due_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"question schedule {self.pk}"
+
+
+class DailyQuestion(models.Model):
+    """One question per couple per couple-day (the couple's zone). A passed question
+    keeps its row (status `passed`) and a new one takes its place that day."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        PASSED = "passed"
+        CLOSED = "closed"  # unanswered by one of them for three days: quietly closed
+
+    couple = models.ForeignKey(
+        "couples.Couple", on_delete=models.CASCADE, related_name="daily_questions"
+    )
+    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="daily_questions")
+    couple_date = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Answers are accepted until then: the end of the third couple-day.
+    closes_at = models.DateTimeField()
+    # Set in the same transaction as the second answer: both answers become visible.
+    revealed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            # One live question per couple-day; passed ones don't count. The sweep and
+            # first-view assignment both rely on this to assign exactly once.
+            models.UniqueConstraint(
+                fields=["couple", "couple_date"],
+                condition=~Q(status="passed"),
+                name="daily_question_once_per_couple_day",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["couple", "-couple_date"]),
+            # The closing sweep: open questions past their time.
+            models.Index(fields=["status", "closes_at"]),
+            # Per-prompt statistics in the admin (times asked, answer and skip rates):
+            # covering revealed_at lets the counts come from the index alone.
+            models.Index(fields=["prompt", "status", "revealed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"daily question {self.pk}"
+
+
+class QuestionAnswer(models.Model):
+    question = models.ForeignKey(DailyQuestion, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="question_answers"
+    )
+    text = models.TextField(
+        max_length=ANSWER_MAX_LENGTH,
+        validators=[MaxLengthValidator(ANSWER_MAX_LENGTH), validate_no_control_characters],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["question", "author"], name="question_answer_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"question answer {self.pk}"
+
+
+class QuestionReaction(models.Model):
+    """A reaction to the partner's revealed answer (one per person, updated in place)."""
+
+    question = models.ForeignKey(DailyQuestion, on_delete=models.CASCADE, related_name="reactions")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="question_reactions"
+    )
+    reaction = models.CharField(max_length=16, choices=Reaction.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["question", "author"], name="question_reaction_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"question reaction {self.pk}"

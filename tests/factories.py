@@ -9,6 +9,7 @@ import factory
 from django.utils import timezone
 
 from nuzzle.couples.models import Couple, Invite, Membership, User
+from prompts.models import Prompt
 
 PASSWORD = "a calm evening 42"
 
@@ -46,3 +47,15 @@ def couple_of(first: User, second: User, *, tz: str = "Europe/London") -> Couple
         ]
     )
     return couple
+
+
+class PromptFactory(factory.django.DjangoModelFactory[Prompt]):
+    class Meta:
+        model = Prompt
+
+    key = factory.Sequence(lambda n: f"q-test-{n}")
+    text = factory.Sequence(lambda n: f"Test question number {n}?")
+    kind = Prompt.Kind.QUESTION
+    dimension = factory.Iterator(["emotional", "intellectual", "physical", "experiential"])
+    depth = 1
+    status = Prompt.Status.PUBLISHED

@@ -21,8 +21,9 @@ from rest_framework.test import APIClient
 
 from checkins.services import checkin_submit
 from nuzzle.couples import services
+from prompts.daily import daily_question_ensure, question_answer
 from tests.conftest import Cast, token_client
-from tests.factories import new_user
+from tests.factories import PromptFactory, new_user
 
 PRINCIPALS = ("author", "partner", "other", "unpaired", "anonymous")
 
@@ -58,6 +59,21 @@ def unpaired_invite(cast: Cast) -> str:
 
 def strangers_invite(cast: Cast) -> str:
     return services.invite_create(user=new_user()).display_code
+
+
+def couples_question(cast: Cast) -> int:
+    """Today's question of the author's couple (the bank has one prompt)."""
+    PromptFactory()
+    question = daily_question_ensure(user=cast.author)
+    assert question is not None
+    return question.pk
+
+
+def revealed_question(cast: Cast) -> int:
+    question_id = couples_question(cast)
+    question_answer(user=cast.author, question_id=question_id, text="mine")
+    question_answer(user=cast.partner, question_id=question_id, text="theirs")
+    return question_id
 
 
 def authors_checkin(cast: Cast) -> int:
@@ -121,6 +137,32 @@ MATRIX: dict[str, list[Row]] = {
         ),
     ],
     "history": [Row("GET", "/history/", signed_in(200, anonymous=LOGIN))],
+    # --- HTML: the daily question ---
+    "question": [Row("GET", "/question/", signed_in(200, anonymous=LOGIN))],
+    "question-history": [Row("GET", "/questions/", signed_in(200, anonymous=LOGIN))],
+    "question-answer": [
+        Row(
+            "POST",
+            lambda cast: f"/questions/{couples_question(cast)}/answer/",
+            each(404, author=302, partner=302, anonymous=LOGIN),
+            {"text": "An answer"},
+        ),
+    ],
+    "question-pass": [
+        Row(
+            "POST",
+            lambda cast: f"/questions/{couples_question(cast)}/pass/",
+            each(404, author=302, partner=302, anonymous=LOGIN),
+        ),
+    ],
+    "question-react": [
+        Row(
+            "POST",
+            lambda cast: f"/questions/{revealed_question(cast)}/react/",
+            each(404, author=302, partner=302, anonymous=LOGIN),
+            {"reaction": "heart"},
+        ),
+    ],
     # --- operations ---
     "healthz": [Row("GET", "/healthz", each(200))],
     "admin": [Row("GET", "/admin/", each(302))],  # nobody in the cast is staff
@@ -166,6 +208,38 @@ MATRIX: dict[str, list[Row]] = {
             "POST",
             lambda cast: f"/api/v1/checkins/{authors_checkin(cast)}/responses",
             each(404, author=400, partner=201, anonymous=401),
+            {"reaction": "heart"},
+        ),
+    ],
+    "api-question-today": [
+        Row(
+            "GET",
+            "/api/v1/questions/today",
+            paired(404, unpaired=404, anonymous=401),  # no prompt in the bank: nothing yet
+        ),
+    ],
+    "api-question-list": [Row("GET", "/api/v1/questions", signed_in(200, anonymous=401))],
+    "api-question-answer": [
+        Row(
+            "POST",
+            lambda cast: f"/api/v1/questions/{couples_question(cast)}/answer",
+            each(404, author=201, partner=201, anonymous=401),
+            {"text": "An answer"},
+        ),
+    ],
+    "api-question-pass": [
+        # Passing gives another question: with a one-prompt bank there is none (409).
+        Row(
+            "POST",
+            lambda cast: f"/api/v1/questions/{couples_question(cast)}/pass",
+            each(404, author=409, partner=409, anonymous=401),
+        ),
+    ],
+    "api-question-reactions": [
+        Row(
+            "POST",
+            lambda cast: f"/api/v1/questions/{revealed_question(cast)}/reactions",
+            each(404, author=201, partner=201, anonymous=401),
             {"reaction": "heart"},
         ),
     ],

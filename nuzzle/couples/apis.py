@@ -22,7 +22,7 @@ from nuzzle.couples import selectors, services
 from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context, requester
 from nuzzle.couples.urls_helpers import invite_absolute_url
-from nuzzle.lib.api import StrictCharField, StrictEmailField, TimezoneField
+from nuzzle.lib.api import StrictBooleanField, StrictCharField, StrictEmailField, TimezoneField
 from nuzzle.lib.errors import Invalid, NotFound
 
 
@@ -43,6 +43,7 @@ class UserOutputSerializer(serializers.Serializer):
     email = serializers.EmailField()
     display_name = serializers.CharField()
     timezone = serializers.CharField()
+    allow_sensitive_questions = serializers.BooleanField()
     couple = CoupleOutputSerializer(allow_null=True)
 
 
@@ -65,6 +66,7 @@ def user_payload(user: User) -> dict[str, Any]:
         "email": user.email,
         "display_name": user.display_name,
         "timezone": user.timezone,
+        "allow_sensitive_questions": user.allow_sensitive_questions,
         "couple": couple_payload(context) if context else None,
     }
 
@@ -153,6 +155,7 @@ class MeApi(APIView):
     class UpdateSerializer(serializers.Serializer):
         display_name = StrictCharField(max_length=50, required=False)
         timezone = TimezoneField(required=False)
+        allow_sensitive_questions = StrictBooleanField(required=False)
 
     @extend_schema(responses={200: UserOutputSerializer}, summary="Who am I")
     def get(self, request: Request) -> Response:
@@ -168,6 +171,7 @@ class MeApi(APIView):
             user=requester(request),
             display_name=data.validated_data.get("display_name"),
             timezone_name=data.validated_data.get("timezone"),
+            allow_sensitive_questions=data.validated_data.get("allow_sensitive_questions"),
         )
         return Response(UserOutputSerializer(user_payload(user)).data)
 

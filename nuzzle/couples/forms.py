@@ -66,6 +66,12 @@ class EmailAuthenticationForm(AuthenticationForm):
 class ProfileForm(forms.Form):
     display_name = forms.CharField(label="Your name", max_length=50)
     timezone = TimezoneField(help_text="Your own days and reminders follow this zone.")
+    allow_sensitive_questions = forms.BooleanField(
+        label="Include sensitive questions",
+        required=False,
+        help_text="Intimacy, money worries, family wounds. Asked only when you have both "
+        "switched this on; your partner doesn't see your choice.",
+    )
 
 
 class CoupleTimezoneForm(forms.Form):

@@ -56,6 +56,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_timezone],
         help_text="Your days and reminders follow this zone.",
     )
+    allow_sensitive_questions = models.BooleanField(
+        "include sensitive questions",
+        default=False,
+        help_text="Questions about intimacy, money worries or family wounds are only asked "
+        "when both partners have switched this on.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=dj_timezone.now)

@@ -51,15 +51,22 @@ def user_signup(*, email: str, password: str, display_name: str, timezone_name: 
 
 
 def user_update(
-    *, user: User, display_name: str | None = None, timezone_name: str | None = None
+    *,
+    user: User,
+    display_name: str | None = None,
+    timezone_name: str | None = None,
+    allow_sensitive_questions: bool | None = None,
 ) -> User:
-    """Change a person's display name and/or time zone."""
+    """Change a person's display name, time zone and/or sensitive-question opt-in
+    (sensitive questions are asked only when both partners opted in)."""
     if display_name is not None:
         user.display_name = display_name
     if timezone_name is not None:
         user.timezone = timezone_name
+    if allow_sensitive_questions is not None:
+        user.allow_sensitive_questions = allow_sensitive_questions
     user.full_clean(exclude=["password", "email"], validate_unique=False)
-    user.save(update_fields=["display_name", "timezone"])
+    user.save(update_fields=["display_name", "timezone", "allow_sensitive_questions"])
     return user
 
 

@@ -100,7 +100,11 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @require_http_methods(["GET", "POST"])
 def account(request: HttpRequest) -> HttpResponse:
     user = requester(request)
-    initial = {"display_name": user.display_name, "timezone": user.timezone}
+    initial = {
+        "display_name": user.display_name,
+        "timezone": user.timezone,
+        "allow_sensitive_questions": user.allow_sensitive_questions,
+    }
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -108,6 +112,7 @@ def account(request: HttpRequest) -> HttpResponse:
                 user=user,
                 display_name=form.cleaned_data["display_name"],
                 timezone_name=form.cleaned_data["timezone"],
+                allow_sensitive_questions=form.cleaned_data["allow_sensitive_questions"],
             )
         except ValidationError as exc:
             add_service_error(form, exc)

@@ -17,6 +17,7 @@ from checkins.apis import (
 from nuzzle.couples.apis import CoupleOutputSerializer, couple_payload
 from nuzzle.couples.scoping import requester
 from nuzzle.dashboard import selectors
+from prompts.apis import QuestionOutputSerializer, question_payload
 
 
 class MoodDaySerializer(serializers.Serializer):
@@ -34,9 +35,7 @@ class DashboardApi(APIView):
     class OutputSerializer(serializers.Serializer):
         couple = CoupleOutputSerializer(allow_null=True)
         checkins = CheckinTodayOutputSerializer()
-        question = serializers.JSONField(
-            allow_null=True, help_text="Today's question (arrives with the prompt bank)."
-        )
+        question = QuestionOutputSerializer(allow_null=True)
         freshness = serializers.JSONField(
             allow_null=True, help_text="Love-map freshness (arrives with love maps)."
         )
@@ -54,7 +53,7 @@ class DashboardApi(APIView):
             {
                 "couple": couple_payload(dashboard.couple) if dashboard.couple else None,
                 "checkins": today_payload(overview.today, user),
-                "question": None,
+                "question": question_payload(dashboard.question) if dashboard.question else None,
                 "freshness": None,
                 "moods": [
                     {"date": d.date.isoformat(), "mine": d.mine, "partner": d.partner}

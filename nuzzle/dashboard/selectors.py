@@ -9,6 +9,9 @@ from checkins.selectors import CheckinOverview, checkin_overview
 from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.couples.selectors import invite_pending_for
+from prompts import daily
+from prompts import selectors as questions
+from prompts.selectors import QuestionView
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,7 @@ class Dashboard:
     couple: CoupleContext | None
     checkins: CheckinOverview
     pending_invite: Invite | None  # only looked up when unpaired
+    question: QuestionView | None  # today's, assigned on first view if the sweep hasn't
 
 
 def dashboard_get(*, user: User) -> Dashboard:
@@ -24,4 +28,13 @@ def dashboard_get(*, user: User) -> Dashboard:
         couple=context,
         checkins=checkin_overview(user=user),
         pending_invite=invite_pending_for(user=user) if context is None else None,
+        question=_todays_question(user) if context is not None else None,
     )
+
+
+def _todays_question(user: User) -> QuestionView | None:
+    found = questions.question_for_today(user=user)
+    if found is None:  # the sweep hasn't reached this couple yet: assign on first view
+        daily.daily_question_ensure(user=user)
+        found = questions.question_for_today(user=user)
+    return questions.question_views(user=user, questions=[found])[0] if found else None

@@ -24,6 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {
         "current": dashboard.couple,
         "overview": dashboard.checkins,
+        "question": dashboard.question,
         "chart": mood_chart(
             dashboard.checkins.moods,
             my_name="You",

@@ -84,6 +84,18 @@ class StrictCharField(serializers.CharField):
         return value
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON `true` / `false` only: DRF's own also takes 0, 1, "yes", "on"..., which the
+    schema (type boolean) does not allow."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class StrictEmailField(StrictCharField, serializers.EmailField):
     """An EmailField that accepts JSON strings only (see StrictCharField)."""
 

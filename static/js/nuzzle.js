@@ -51,7 +51,26 @@
     news.focus({ preventScroll: false });
   }
 
-  function init() { guessTimezone(); enableCopyButtons(); enableSelectAll(); }
+  // Long answers: near the limit, the hint under the field says how much room is left
+  // (the field's maxlength stops typing at the limit either way).
+  function enableCounters() {
+    document.querySelectorAll("textarea[data-count][maxlength]").forEach(function (field) {
+      var hint = document.getElementById(field.dataset.count);
+      if (!hint || field.dataset.countReady) return;
+      field.dataset.countReady = "1";
+      var original = hint.textContent;
+      function update() {
+        var left = field.maxLength - field.value.length;
+        hint.textContent = left <= 200
+          ? left + (left === 1 ? " character" : " characters") + " left."
+          : original;
+      }
+      field.addEventListener("input", update);
+      update();
+    });
+  }
+
+  function init() { guessTimezone(); enableCopyButtons(); enableSelectAll(); enableCounters(); }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {

@@ -143,3 +143,42 @@ def reply(page: Page, text: str) -> None:
     card.get_by_role("textbox", name=re.compile(r"^Reply to ")).fill(text)
     card.get_by_role("button", name="Send", exact=True).click()
     expect(card.get_by_test_id("response").filter(has_text=text)).to_be_visible()
+
+
+def todays_question(page: Page) -> Locator:
+    """Today's question card on /question/ (the first question on the page)."""
+    return page.get_by_role("article").first
+
+
+def answer_question(page: Page, text: str, *, button: str = "Answer") -> None:
+    """On /question/, write an answer to today's question and send it (or, with
+    button="Update my answer", change the one already sent)."""
+    card = todays_question(page)
+    if button == "Update my answer":
+        card.get_by_text("Change my answer").click()
+    card.get_by_role("textbox", name="Your answer").fill(text)
+    card.get_by_role("button", name=button, exact=True).click()
+    # With htmx the card swaps itself; without JavaScript the page comes back to it.
+    done = card.get_by_test_id("waiting").or_(card.get_by_test_id("revealed"))
+    expect(done).to_be_visible()
+
+
+def react_to_answer(page: Page, reaction: str) -> None:
+    """React to the partner's revealed answer on today's question."""
+    card = todays_question(page)
+    card.get_by_role("button", name=re.compile(f"^{re.escape(reaction)}")).click()
+    expect(card.get_by_role("button", name=f"{reaction} (chosen)")).to_be_visible()
+
+
+def pair_two_people(person, *, password: str):
+    """Alex (London, desktop) signs up and invites; Blake (New York, phone) accepts.
+    Returns both pages, paired."""
+    alex = person(timezone_id="Europe/London")
+    alex.goto("/signup/")
+    sign_up(alex, name="Alex", email="alex@example.com", password=password)
+    link, _ = create_invite(alex)
+    blake = person(timezone_id="America/New_York", viewport=PHONE)
+    accept_invite(
+        blake, link, inviter="Alex", name="Blake", email="blake@example.com", password=password
+    )
+    return alex, blake

@@ -19,15 +19,13 @@ from prompts.services import prompt_bank_load
 from tests.browser.journey import (
     OVERFLOWS,
     PHONE,
-    accept_invite,
     assert_accessible,
     check_in,
-    create_invite,
     log_in,
+    pair_two_people,
     partner_card,
     react,
     reply,
-    sign_up,
 )
 from tests.factories import couple_of, new_user
 
@@ -45,14 +43,7 @@ def _prompt_bank(transactional_db):
 
 
 def test_partners_check_in_and_turn_toward_each_other(person, site, browser_errors):
-    alex = person(timezone_id="Europe/London")
-    alex.goto("/signup/")
-    sign_up(alex, name="Alex", email="alex@example.com", password=PASSWORD)
-    link, _ = create_invite(alex)
-    blake = person(timezone_id="America/New_York", viewport=PHONE)
-    accept_invite(
-        blake, link, inviter="Alex", name="Blake", email="blake@example.com", password=PASSWORD
-    )
+    alex, blake = pair_two_people(person, password=PASSWORD)
 
     # Before anyone checks in, Alex's partner side waits gently.
     alex.goto("/")

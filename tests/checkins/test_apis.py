@@ -172,7 +172,8 @@ class TestDashboardApi:
         assert body["checkins"]["partner"]["mood"] == 2
         assert len(body["moods"]) == 30
         assert body["days_both_showed_up"] == {"this_month": 1, "all_time": 1}
-        assert body["question"] is None
+        assert body["question"]["state"] == "unanswered"
+        assert body["question"]["partner_answer"] is None
         assert body["freshness"] is None
 
     def test_unpaired_people_get_their_own_data_only(self, cast, api):

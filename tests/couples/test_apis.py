@@ -34,6 +34,7 @@ class TestSignup:
             "email": "robin@example.com",
             "display_name": "Robin",
             "timezone": "Europe/Berlin",
+            "allow_sensitive_questions": False,
             "couple": None,
         }
         client = APIClient()

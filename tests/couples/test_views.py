@@ -179,3 +179,16 @@ def test_times_on_pages_are_shown_in_the_persons_own_zone(client):
         page = client.get("/invite/").content.decode()
     # 7 days after 20:30 UTC is 05:30 the next morning in Tokyo (UTC+9).
     assert "Monday 9 March, 05:30" in page
+
+
+def test_opting_in_to_sensitive_questions_from_the_account_page(client, cast):
+    client.force_login(cast.author)
+    client.post(
+        "/account/",
+        {"display_name": "Robin", "timezone": "Europe/London", "allow_sensitive_questions": "on"},
+    )
+    cast.author.refresh_from_db()
+    assert cast.author.allow_sensitive_questions
+    client.post("/account/", {"display_name": "Robin", "timezone": "Europe/London"})
+    cast.author.refresh_from_db()
+    assert not cast.author.allow_sensitive_questions

@@ -1,0 +1,154 @@
+"""JSON API for the daily question (API.md: Daily question). Every response is built
+from a QuestionView (prompts.selectors), so a sealed answer cannot slip out here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from nuzzle.couples.scoping import requester
+from nuzzle.lib.api import PageQuerySerializer, Pagination, StrictCharField, paginated
+from nuzzle.lib.choices import Reaction
+from nuzzle.lib.errors import NotFound
+from prompts import daily, selectors
+from prompts.models import ANSWER_MAX_LENGTH, Prompt
+from prompts.selectors import QuestionView
+
+
+class PromptOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    dimension = serializers.ChoiceField(choices=Prompt.Dimension.values)
+    depth = serializers.IntegerField(min_value=1, max_value=3)
+
+
+class QuestionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    date = serializers.DateField()
+    prompt = PromptOutputSerializer()
+    state = serializers.ChoiceField(choices=["unanswered", "waiting", "revealed"])
+    closed = serializers.BooleanField()
+    closes_at = serializers.DateTimeField()
+    revealed_at = serializers.DateTimeField(allow_null=True)
+    my_answer = serializers.CharField(allow_null=True)
+    partner_answered = serializers.BooleanField()
+    partner_answer = serializers.CharField(
+        allow_null=True, help_text="Null unless both have answered (state `revealed`)."
+    )
+    my_reaction = serializers.ChoiceField(choices=Reaction.choices, allow_null=True)
+    partner_reaction = serializers.ChoiceField(choices=Reaction.choices, allow_null=True)
+
+
+def question_payload(view: QuestionView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "date": view.date.isoformat(),
+        "prompt": {
+            "id": view.prompt.pk,
+            "text": view.prompt.text,
+            "dimension": view.prompt.dimension,
+            "depth": view.prompt.depth,
+        },
+        "state": view.state,
+        "closed": view.closed,
+        "closes_at": view.closes_at.isoformat(),
+        "revealed_at": view.revealed_at.isoformat() if view.revealed_at else None,
+        "my_answer": view.my_answer,
+        "partner_answered": view.partner_answered,
+        "partner_answer": view.partner_answer,
+        "my_reaction": view.my_reaction,
+        "partner_reaction": view.partner_reaction,
+    }
+
+
+def _view_of(request: Request, question_id: int) -> dict[str, Any]:
+    user = requester(request)
+    question = selectors.question_get(user=user, question_id=question_id)
+    if question is None:
+        raise NotFound("No such question.")
+    return question_payload(selectors.question_views(user=user, questions=[question])[0])
+
+
+class QuestionTodayApi(APIView):
+    @extend_schema(responses={200: QuestionOutputSerializer}, summary="Today's question")
+    def get(self, request: Request) -> Response:
+        user = requester(request)
+        question = daily.daily_question_ensure(user=user)
+        if question is None:
+            raise NotFound("No question today: you are not paired, or the bank is empty.")
+        return Response(_view_of(request, question.pk))
+
+
+class QuestionAnswerApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        text = StrictCharField(max_length=ANSWER_MAX_LENGTH)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: QuestionOutputSerializer, 201: QuestionOutputSerializer},
+        summary="Answer (or edit my answer before the reveal)",
+    )
+    def post(self, request: Request, question_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _, created = daily.question_answer(
+            user=requester(request), question_id=question_id, text=data.validated_data["text"]
+        )
+        return Response(
+            _view_of(request, question_id),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class QuestionPassApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: QuestionOutputSerializer},
+        summary="Pass on today's question and get another (once a day)",
+    )
+    def post(self, request: Request, question_id: int) -> Response:
+        replacement = daily.question_pass(user=requester(request), question_id=question_id)
+        return Response(_view_of(request, replacement.pk))
+
+
+class QuestionListApi(APIView):
+    @extend_schema(
+        parameters=[PageQuerySerializer],
+        responses={200: paginated(QuestionOutputSerializer, name="PaginatedQuestionList")},
+        summary="Our questions, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        user = requester(request)
+        PageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.question_list(user=user), request, view=self)
+        views = selectors.question_views(user=user, questions=list(page or []))
+        return paginator.get_paginated_response([question_payload(view) for view in views])
+
+
+class QuestionReactionApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        reaction = serializers.ChoiceField(choices=Reaction.choices)
+
+    class OutputSerializer(serializers.Serializer):
+        reaction = serializers.ChoiceField(choices=Reaction.choices)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        summary="React to my partner's revealed answer",
+    )
+    def post(self, request: Request, question_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reaction = daily.question_react(
+            user=requester(request),
+            question_id=question_id,
+            reaction=data.validated_data["reaction"],
+        )
+        return Response({"reaction": reaction.reaction}, status=status.HTTP_201_CREATED)

@@ -1,0 +1,157 @@
+"""Daily question pages. Plain POST + redirect without JavaScript; with htmx the same
+URLs answer with the question card fragment. Every page renders QuestionViews, so a
+sealed answer never reaches a template."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from nuzzle.couples.scoping import couple_context, requester
+from nuzzle.lib.errors import NotFound, ServiceError
+from prompts import daily, selectors
+
+HISTORY_PAGE_SIZE = 10
+
+
+def _card(request: HttpRequest, question_id: int, error: str | None = None) -> HttpResponse:
+    user = requester(request)
+    question = selectors.question_get(user=user, question_id=question_id)
+    if question is None:
+        raise Http404
+    view = selectors.question_views(user=user, questions=[question])[0]
+    return render(
+        request,
+        "prompts/_question_card.html",
+        {"q": view, "error": error, "partner": couple_context(user).partner},  # type: ignore[union-attr]
+        status=400 if error else 200,
+    )
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("question")
+
+
+def _act(request: HttpRequest, question_id: int, action: object, done: str) -> HttpResponse:
+    """Run one service call for a question form and answer as htmx or plain POST."""
+    error = None
+    try:
+        action()  # type: ignore[operator]
+    except NotFound as exc:
+        raise Http404 from exc
+    except ServiceError as exc:
+        error = exc.message
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if request.htmx:  # type: ignore[attr-defined]
+        return _card(request, question_id, error)
+    if error:
+        messages.error(request, error)
+    elif done:
+        messages.success(request, done)
+    return redirect(_back(request))
+
+
+@login_required
+@require_GET
+def question(request: HttpRequest) -> HttpResponse:
+    """Today's question for our couple (assigned now if the sweep has not run yet)."""
+    user = requester(request)
+    context = couple_context(user)
+    if context is None:
+        return render(request, "prompts/question.html", {"q": None, "paired": False})
+    today = daily.daily_question_ensure(user=user)
+    open_earlier = [
+        view
+        for view in selectors.question_views(
+            user=user, questions=list(selectors.question_list(user=user)[:4])
+        )
+        if today is None or view.id != today.pk
+    ]
+    view = None
+    if today is not None:
+        found = selectors.question_get(user=user, question_id=today.pk)
+        view = selectors.question_views(user=user, questions=[found])[0] if found else None
+    return render(
+        request,
+        "prompts/question.html",
+        {
+            "q": view,
+            "paired": True,
+            "partner": context.partner,
+            "earlier": [v for v in open_earlier if not v.closed and v.state != "revealed"],
+            # Offer "Pass on this one" only while today's one pass is unused.
+            "passable": "" if selectors.question_passed_today(user=user) else "1",
+        },
+    )
+
+
+@login_required
+@require_POST
+def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
+    text = request.POST.get("text", "")
+    if not text.strip():
+        if request.htmx:  # type: ignore[attr-defined]
+            return _card(request, question_id, "Write an answer first.")
+        messages.error(request, "Write an answer first.")
+        return redirect(_back(request))
+    user = requester(request)
+    return _act(
+        request,
+        question_id,
+        lambda: daily.question_answer(user=user, question_id=question_id, text=text),
+        "Answer saved.",
+    )
+
+
+@login_required
+@require_POST
+def question_pass(request: HttpRequest, question_id: int) -> HttpResponse:
+    user = requester(request)
+    try:
+        daily.question_pass(user=user, question_id=question_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Here's another one.")
+    return redirect("question")
+
+
+@login_required
+@require_POST
+def question_react(request: HttpRequest, question_id: int) -> HttpResponse:
+    user = requester(request)
+    reaction = request.POST.get("reaction", "")
+    return _act(
+        request,
+        question_id,
+        lambda: daily.question_react(user=user, question_id=question_id, reaction=reaction),
+        "",
+    )
+
+
+@login_required
+@require_GET
+def question_history(request: HttpRequest) -> HttpResponse:
+    user = requester(request)
+    context = couple_context(user)
+    paginator = Paginator(selectors.question_list(user=user), HISTORY_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    views = selectors.question_views(user=user, questions=list(page.object_list))
+    return render(
+        request,
+        "prompts/history.html",
+        {"page": page, "views": views, "partner": context.partner if context else None},
+    )
