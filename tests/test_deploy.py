@@ -246,11 +246,13 @@ def test_compose_gives_the_app_processes_their_configuration():
     assert "gunicorn" in command_of(services["web"]) or "command" not in services["web"]
 
 
-def test_compose_migrates_before_the_app_starts():
+def test_compose_migrates_and_sets_up_before_the_app_starts():
     services = compose_file()["services"]
 
     migrators = [name for name, s in services.items() if "migrate" in command_of(s)]
     assert len(migrators) == 1
+    # ...and loads the prompt bank, without a demo couple, on every start (idempotent).
+    assert "nuzzle_setup --no-demo" in command_of(services[migrators[0]])
     for name in APP_SERVICES:
         depends_on = services[name]["depends_on"]
         assert depends_on[migrators[0]]["condition"] == "service_completed_successfully"
