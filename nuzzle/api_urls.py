@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+import nuzzle.lib.converters  # noqa: F401  (registers the <id:...> converter)
 from checkins import apis as checkins
+from lovemaps import apis as lovemaps
 from nuzzle.couples import apis as couples
 from nuzzle.dashboard import apis as dashboard
 from prompts import apis as questions
@@ -36,7 +38,7 @@ urlpatterns = [
     path("v1/checkins/today", checkins.CheckinTodayApi.as_view(), name="api-checkin-today"),
     path("v1/checkins", checkins.CheckinListApi.as_view(), name="api-checkin-list"),
     path(
-        "v1/checkins/<int:checkin_id>/responses",
+        "v1/checkins/<id:checkin_id>/responses",
         checkins.CheckinResponseCreateApi.as_view(),
         name="api-checkin-responses",
     ),
@@ -44,19 +46,48 @@ urlpatterns = [
     path("v1/questions/today", questions.QuestionTodayApi.as_view(), name="api-question-today"),
     path("v1/questions", questions.QuestionListApi.as_view(), name="api-question-list"),
     path(
-        "v1/questions/<int:question_id>/answer",
+        "v1/questions/<id:question_id>/answer",
         questions.QuestionAnswerApi.as_view(),
         name="api-question-answer",
     ),
     path(
-        "v1/questions/<int:question_id>/pass",
+        "v1/questions/<id:question_id>/pass",
         questions.QuestionPassApi.as_view(),
         name="api-question-pass",
     ),
     path(
-        "v1/questions/<int:question_id>/reactions",
+        "v1/questions/<id:question_id>/reactions",
         questions.QuestionReactionApi.as_view(),
         name="api-question-reactions",
+    ),
+    # Love maps
+    path("v1/lovemap/topics", lovemaps.LovemapTopicListApi.as_view(), name="api-lovemap-topics"),
+    path("v1/lovemap/mine", lovemaps.LovemapMineApi.as_view(), name="api-lovemap-mine"),
+    path(
+        "v1/lovemap/mine/<id:topic_id>",
+        lovemaps.LovemapMineTopicApi.as_view(),
+        name="api-lovemap-answer",
+    ),
+    path(
+        "v1/lovemap/mine/<id:topic_id>/confirm",
+        lovemaps.LovemapConfirmApi.as_view(),
+        name="api-lovemap-confirm",
+    ),
+    path("v1/lovemap/partner", lovemaps.LovemapPartnerApi.as_view(), name="api-lovemap-partner"),
+    path(
+        "v1/lovemap/partner/<id:topic_id>/reveal",
+        lovemaps.LovemapRevealApi.as_view(),
+        name="api-lovemap-reveal",
+    ),
+    path(
+        "v1/lovemap/guesses/<id:guess_id>/rating",
+        lovemaps.LovemapGuessRatingApi.as_view(),
+        name="api-lovemap-guess-rating",
+    ),
+    path(
+        "v1/lovemap/freshness",
+        lovemaps.LovemapFreshnessApi.as_view(),
+        name="api-lovemap-freshness",
     ),
     # Dashboard
     path("v1/dashboard", dashboard.DashboardApi.as_view(), name="api-dashboard"),

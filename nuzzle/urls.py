@@ -9,7 +9,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+import nuzzle.lib.converters  # noqa: F401  (registers the <id:...> converter)
 from checkins import views as checkins
+from lovemaps import views as lovemaps
 from nuzzle.couples import views as couples
 from nuzzle.dashboard import views as dashboard
 from nuzzle.lib import views as lib
@@ -46,14 +48,22 @@ urlpatterns = [
     path("couple/unpair/", couples.couple_unpair, name="couple-unpair"),
     # Check-ins
     path("checkin/", checkins.checkin, name="checkin"),
-    path("checkins/<int:checkin_id>/respond/", checkins.checkin_respond, name="checkin-respond"),
+    path("checkins/<id:checkin_id>/respond/", checkins.checkin_respond, name="checkin-respond"),
     path("history/", checkins.history, name="history"),
     # The daily question
     path("question/", questions.question, name="question"),
     path("questions/", questions.question_history, name="question-history"),
-    path("questions/<int:question_id>/answer/", questions.question_answer, name="question-answer"),
-    path("questions/<int:question_id>/pass/", questions.question_pass, name="question-pass"),
-    path("questions/<int:question_id>/react/", questions.question_react, name="question-react"),
+    path("questions/<id:question_id>/answer/", questions.question_answer, name="question-answer"),
+    path("questions/<id:question_id>/pass/", questions.question_pass, name="question-pass"),
+    path("questions/<id:question_id>/react/", questions.question_react, name="question-react"),
+    # Love maps
+    path("lovemap/", lovemaps.overview, name="lovemap"),
+    path("lovemap/mine/", lovemaps.mine, name="lovemap-mine"),
+    path("lovemap/mine/<id:topic_id>/", lovemaps.answer, name="lovemap-answer"),
+    path("lovemap/mine/<id:topic_id>/confirm/", lovemaps.confirm, name="lovemap-confirm"),
+    path("lovemap/partner/", lovemaps.partner, name="lovemap-partner"),
+    path("lovemap/partner/<id:topic_id>/reveal/", lovemaps.reveal, name="lovemap-reveal"),
+    path("lovemap/guesses/<id:guess_id>/rate/", lovemaps.rate, name="lovemap-guess-rate"),
     # Operations
     path("healthz", lib.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -59,3 +59,8 @@ class PromptFactory(factory.django.DjangoModelFactory[Prompt]):
     dimension = factory.Iterator(["emotional", "intellectual", "physical", "experiential"])
     depth = 1
     status = Prompt.Status.PUBLISHED
+
+
+def as_prompt(value: object) -> Prompt:
+    """A factory_boy result, typed as the Prompt it is."""
+    return cast(Prompt, value)

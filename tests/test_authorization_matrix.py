@@ -20,10 +20,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from checkins.services import checkin_submit
+from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples import services
 from prompts.daily import daily_question_ensure, question_answer
 from tests.conftest import Cast, token_client
 from tests.factories import PromptFactory, new_user
+from tests.factories import as_prompt as cast_prompt
 
 PRINCIPALS = ("author", "partner", "other", "unpaired", "anonymous")
 
@@ -74,6 +76,21 @@ def revealed_question(cast: Cast) -> int:
     question_answer(user=cast.author, question_id=question_id, text="mine")
     question_answer(user=cast.partner, question_id=question_id, text="theirs")
     return question_id
+
+
+def authors_topic(cast: Cast) -> int:
+    """A love-map topic the author answered (the partner may reveal it)."""
+    topic = cast_prompt(
+        PromptFactory(kind="lovemap", key=f"lm-{cast.author.pk}", domain="joys", half_life_days=30)
+    )
+    lovemap_answer(user=cast.author, topic_id=topic.pk, text="About me")
+    return topic.pk
+
+
+def partners_guess(cast: Cast) -> int:
+    """The partner's guess about one of the author's topics (only the author rates)."""
+    topic_id = authors_topic(cast)
+    return lovemap_reveal(user=cast.partner, topic_id=topic_id, guess="A guess").pk
 
 
 def authors_checkin(cast: Cast) -> int:
@@ -163,6 +180,41 @@ MATRIX: dict[str, list[Row]] = {
             {"reaction": "heart"},
         ),
     ],
+    # --- HTML: love maps ---
+    "lovemap": [Row("GET", "/lovemap/", signed_in(200, anonymous=LOGIN))],
+    "lovemap-mine": [Row("GET", "/lovemap/mine/", signed_in(200, anonymous=LOGIN))],
+    "lovemap-partner": [Row("GET", "/lovemap/partner/", signed_in(200, anonymous=LOGIN))],
+    "lovemap-answer": [
+        Row(
+            "POST",
+            lambda cast: f"/lovemap/mine/{authors_topic(cast)}/",
+            signed_in(302, anonymous=LOGIN),
+            {"answer": "Me too"},
+        ),
+    ],
+    "lovemap-confirm": [
+        # Anyone may confirm their own answer; without one it is a 404.
+        Row(
+            "POST",
+            lambda cast: f"/lovemap/mine/{authors_topic(cast)}/confirm/",
+            each(404, author=302, anonymous=LOGIN),
+        ),
+    ],
+    "lovemap-reveal": [
+        Row(
+            "POST",
+            lambda cast: f"/lovemap/partner/{authors_topic(cast)}/reveal/",
+            each(404, partner=302, anonymous=LOGIN),
+        ),
+    ],
+    "lovemap-guess-rate": [
+        Row(
+            "POST",
+            lambda cast: f"/lovemap/guesses/{partners_guess(cast)}/rate/",
+            each(404, author=302, anonymous=LOGIN),
+            {"rating": "close"},
+        ),
+    ],
     # --- operations ---
     "healthz": [Row("GET", "/healthz", each(200))],
     "admin": [Row("GET", "/admin/", each(302))],  # nobody in the cast is staff
@@ -243,6 +295,44 @@ MATRIX: dict[str, list[Row]] = {
             {"reaction": "heart"},
         ),
     ],
+    "api-lovemap-topics": [Row("GET", "/api/v1/lovemap/topics", signed_in(200, anonymous=401))],
+    "api-lovemap-mine": [Row("GET", "/api/v1/lovemap/mine", signed_in(200, anonymous=401))],
+    "api-lovemap-answer": [
+        Row(
+            "PUT",
+            lambda cast: f"/api/v1/lovemap/mine/{authors_topic(cast)}",
+            signed_in(200, anonymous=401),
+            {"answer": "Mine"},
+        ),
+    ],
+    "api-lovemap-confirm": [
+        Row(
+            "POST",
+            lambda cast: f"/api/v1/lovemap/mine/{authors_topic(cast)}/confirm",
+            each(404, author=200, anonymous=401),
+        ),
+    ],
+    "api-lovemap-partner": [
+        Row("GET", "/api/v1/lovemap/partner", signed_in(200, anonymous=401)),
+    ],
+    "api-lovemap-reveal": [
+        Row(
+            "POST",
+            lambda cast: f"/api/v1/lovemap/partner/{authors_topic(cast)}/reveal",
+            each(404, partner=200, anonymous=401),
+        ),
+    ],
+    "api-lovemap-guess-rating": [
+        Row(
+            "POST",
+            lambda cast: f"/api/v1/lovemap/guesses/{partners_guess(cast)}/rating",
+            each(404, author=200, anonymous=401),
+            {"rating": "close"},
+        ),
+    ],
+    "api-lovemap-freshness": [
+        Row("GET", "/api/v1/lovemap/freshness", signed_in(200, anonymous=401)),
+    ],
     "api-dashboard": [Row("GET", "/api/v1/dashboard", signed_in(200, anonymous=401))],
     "api-couple-join": [
         Row(
@@ -319,3 +409,18 @@ def test_route_answers_each_principal_as_the_matrix_says(cast, name, row, princi
     assert response.status_code == expected, (
         f"{row.method} {path} as {principal}: {response.status_code}, expected {expected}"
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/lovemap/partner/99999999999999999999999/reveal",
+        "/api/v1/checkins/99999999999999999999/responses",
+        "/questions/99999999999999999999/answer/",
+    ],
+)
+def test_ids_too_large_for_the_database_are_a_plain_404(cast, path):
+    client = token_client(cast.author) if path.startswith("/api/") else Client()
+    if not path.startswith("/api/"):
+        client.force_login(cast.author)
+    assert client.post(path, {}).status_code == 404

@@ -14,6 +14,7 @@ from checkins.apis import (
     checkin_payload,
     today_payload,
 )
+from lovemaps.apis import FreshnessOutputSerializer, freshness_payload
 from nuzzle.couples.apis import CoupleOutputSerializer, couple_payload
 from nuzzle.couples.scoping import requester
 from nuzzle.dashboard import selectors
@@ -36,9 +37,7 @@ class DashboardApi(APIView):
         couple = CoupleOutputSerializer(allow_null=True)
         checkins = CheckinTodayOutputSerializer()
         question = QuestionOutputSerializer(allow_null=True)
-        freshness = serializers.JSONField(
-            allow_null=True, help_text="Love-map freshness (arrives with love maps)."
-        )
+        freshness = FreshnessOutputSerializer()
         moods = MoodDaySerializer(many=True)
         days_both_showed_up = ShowedUpSerializer(allow_null=True)
         recent = CheckinOutputSerializer(many=True)
@@ -54,7 +53,7 @@ class DashboardApi(APIView):
                 "couple": couple_payload(dashboard.couple) if dashboard.couple else None,
                 "checkins": today_payload(overview.today, user),
                 "question": question_payload(dashboard.question) if dashboard.question else None,
-                "freshness": None,
+                "freshness": freshness_payload(dashboard.freshness),
                 "moods": [
                     {"date": d.date.isoformat(), "mine": d.mine, "partner": d.partner}
                     for d in overview.moods

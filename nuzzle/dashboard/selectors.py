@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from checkins.selectors import CheckinOverview, checkin_overview
+from lovemaps.selectors import Freshness, freshness
 from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.couples.selectors import invite_pending_for
@@ -20,6 +21,7 @@ class Dashboard:
     checkins: CheckinOverview
     pending_invite: Invite | None  # only looked up when unpaired
     question: QuestionView | None  # today's, assigned on first view if the sweep hasn't
+    freshness: Freshness  # love maps: what is stale, what changed
 
 
 def dashboard_get(*, user: User) -> Dashboard:
@@ -29,6 +31,7 @@ def dashboard_get(*, user: User) -> Dashboard:
         checkins=checkin_overview(user=user),
         pending_invite=invite_pending_for(user=user) if context is None else None,
         question=_todays_question(user) if context is not None else None,
+        freshness=freshness(user=user),
     )
 
 

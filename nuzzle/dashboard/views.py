@@ -25,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "current": dashboard.couple,
         "overview": dashboard.checkins,
         "question": dashboard.question,
+        "freshness": dashboard.freshness,
         "chart": mood_chart(
             dashboard.checkins.moods,
             my_name="You",

@@ -182,3 +182,41 @@ def pair_two_people(person, *, password: str):
         blake, link, inviter="Alex", name="Blake", email="blake@example.com", password=password
     )
     return alex, blake
+
+
+def lovemap_topic_ids(page: Page, *, count: int) -> list[int]:
+    """The first `count` topics still to answer on /lovemap/mine/ (as shown), by id."""
+    todos = page.locator(".lovemap-todo[data-testid^='my-topic-']")
+    ids = [todos.nth(i).get_attribute("data-testid") or "" for i in range(count)]
+    return [int(testid.removeprefix("my-topic-")) for testid in ids]
+
+
+def lovemap_answer(page: Page, topic_id: int, text: str) -> None:
+    """On /lovemap/mine/, answer a topic (open its fold, write, save) or, if it is already
+    answered, edit the answer; the page comes back with the answer on the topic's card."""
+    card = page.get_by_test_id(f"my-topic-{topic_id}")
+    card.locator("summary").first.click()
+    card.get_by_role("textbox", name="Your answer").fill(text)
+    card.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_test_id(f"my-topic-{topic_id}").get_by_test_id("my-answer")).to_have_text(
+        text
+    )
+
+
+def lovemap_reveal(page: Page, topic_id: int, *, guess: str | None = None) -> Locator:
+    """On /lovemap/partner/, guess (optionally) and reveal a topic; return its card."""
+    card = page.get_by_test_id(f"partner-topic-{topic_id}")
+    if guess is not None:
+        card.get_by_role("textbox", name="Your guess (optional)").fill(guess)
+    card.get_by_role("button", name="Reveal", exact=True).click()
+    card = page.get_by_test_id(f"partner-topic-{topic_id}")
+    expect(card).to_have_attribute("data-status", "current")
+    return card
+
+
+def lovemap_rate(page: Page, topic_id: int, rating: str) -> None:
+    """On /lovemap/mine/, rate the partner's guess on a topic (Spot on, Close, Not quite)."""
+    card = page.get_by_test_id(f"my-topic-{topic_id}")
+    card.get_by_role("button", name=rating, exact=True).click()
+    card = page.get_by_test_id(f"my-topic-{topic_id}")
+    expect(card.get_by_role("button", name=f"{rating} (chosen)")).to_be_visible()

@@ -174,7 +174,7 @@ class TestDashboardApi:
         assert body["days_both_showed_up"] == {"this_month": 1, "all_time": 1}
         assert body["question"]["state"] == "unanswered"
         assert body["question"]["partner_answer"] is None
-        assert body["freshness"] is None
+        assert body["freshness"]["mine"] == {"stale": 0, "total": 0}
 
     def test_unpaired_people_get_their_own_data_only(self, cast, api):
         put_checkin(api(cast.unpaired), mood=3)

@@ -13,11 +13,11 @@ pytestmark = pytest.mark.django_db
 # Budgets include authentication (session + user, or knox's token + user: 2) and the
 # couple context (1). The rest: check-ins, their answers, their responses (3), plus
 # the showed-up aggregate or the pagination count (1); the dashboard adds today's
-# question with its answers and reactions (3).
+# question with its answers and reactions (3) and love-map freshness (2).
 PAGES = {
-    "/": 10,
+    "/": 12,
     "/history/": 7,
-    "/api/v1/dashboard": 11,
+    "/api/v1/dashboard": 13,
     "/api/v1/checkins": 8,
     "/api/v1/checkins/today": 7,
 }

@@ -1,0 +1,279 @@
+"""Reads for love maps. Statuses and freshness are computed in the database with a
+fixed number of queries, whatever the number of topics answered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from lovemaps.models import LovemapEntry, LovemapReveal
+from nuzzle.couples.models import Membership, User
+from nuzzle.couples.scoping import couple_context
+from prompts.models import Prompt
+
+# Areas in the product's order (PRODUCT.md §4), not alphabetical.
+DOMAIN_ORDER = Case(
+    *(When(domain=value, then=Value(index)) for index, value in enumerate(Prompt.Domain.values)),
+    default=Value(len(Prompt.Domain.values)),
+)
+
+
+def lovemap_topics() -> QuerySet[Prompt]:
+    published = Prompt.objects.filter(kind=Prompt.Kind.LOVEMAP, status=Prompt.Status.PUBLISHED)
+    return published.order_by(DOMAIN_ORDER, "id")
+
+
+# --- My map -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerGuess:
+    id: int
+    guess: str
+    rating: str | None
+
+
+@dataclass(frozen=True)
+class MyTopic:
+    topic: Prompt
+    entry: LovemapEntry
+    stale: bool
+    guesses: list[PartnerGuess]  # my partner's guesses about this topic, to rate
+
+
+def my_map(*, user: User, now: datetime | None = None) -> list[MyTopic]:
+    """My current answers (2 queries: entries with topics, and my partner's guesses)."""
+    now = now or timezone.now()
+    context = couple_context(user)
+    guesses = LovemapReveal.objects.exclude(guess="").order_by("-revealed_at")
+    guesses = guesses.filter(couple=context.couple) if context else guesses.none()
+    entries = (
+        LovemapEntry.objects.filter(author=user, is_current=True)
+        .select_related("topic")
+        .prefetch_related(Prefetch("reveals", queryset=guesses, to_attr="guessed"))
+        .order_by("topic__domain", "topic_id")
+    )
+    return [
+        MyTopic(
+            topic=entry.topic,
+            entry=entry,
+            stale=entry.stale_at <= now,
+            guesses=[
+                PartnerGuess(id=r.pk, guess=r.guess, rating=r.rating or None) for r in entry.guessed
+            ],
+        )
+        for entry in entries
+    ]
+
+
+# --- My map of you --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerTopic:
+    topic: Prompt
+    status: str  # "unseen", "changed" or "current"
+    answer: str | None  # only when `current`: the text is shown after revealing
+    updated_at: datetime
+    guess_id: int | None
+    guess: str | None
+    rating: str | None
+
+
+def _partner_entries(user: User) -> QuerySet[LovemapEntry]:
+    """My partner's current answers in our couple, each annotated in SQL with my
+    status: the newest version I revealed vs the current one."""
+    context = couple_context(user)
+    if context is None:
+        return LovemapEntry.objects.none()
+    seen = LovemapReveal.objects.filter(
+        viewer=user,
+        couple=context.couple,
+        entry__author=context.partner,
+        entry__topic=OuterRef("topic"),
+    ).order_by("-entry__version")
+    return (
+        LovemapEntry.objects.filter(author=context.partner, is_current=True, couple=context.couple)
+        .annotate(seen_version=Subquery(seen.values("entry__version")[:1]))
+        .annotate(
+            status=Case(
+                When(seen_version__isnull=True, then=Value("unseen")),
+                When(seen_version=F("version"), then=Value("current")),
+                default=Value("changed"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def partner_map(*, user: User) -> list[PartnerTopic]:
+    """Every topic my partner answered, with my status; text only where `current`
+    (2 queries: entries with status and topics, and my reveals of them)."""
+    entries = (
+        _partner_entries(user)
+        .select_related("topic")
+        .prefetch_related(
+            Prefetch("reveals", queryset=LovemapReveal.objects.filter(viewer=user), to_attr="mine")
+        )
+        .order_by("topic__domain", "topic_id")
+    )
+    rows = []
+    for entry in entries:
+        status: str = entry.status  # type: ignore[attr-defined]
+        mine = entry.mine[0] if entry.mine else None
+        current = status == "current"
+        rows.append(
+            PartnerTopic(
+                topic=entry.topic,
+                status=status,
+                answer=entry.text if current else None,
+                updated_at=entry.created_at,
+                guess_id=mine.pk if current and mine and mine.guess else None,
+                guess=(mine.guess or None) if current and mine else None,
+                rating=(mine.rating or None) if current and mine else None,
+            )
+        )
+    return rows
+
+
+# --- Freshness --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainFreshness:
+    domain: str
+    label: str
+    mine_stale: int
+    mine_total: int
+    partner_current: int
+    partner_changed: int
+    partner_unseen: int
+
+
+@dataclass(frozen=True)
+class Freshness:
+    mine_stale: int
+    mine_total: int
+    partner_current: int
+    partner_changed: int
+    partner_unseen: int
+    domains: list[DomainFreshness]
+
+    @property
+    def stalest_domain(self) -> DomainFreshness | None:
+        """Where knowledge is most out of date (stale + changed + unseen), if anywhere."""
+        scored = [(d.mine_stale + d.partner_changed + d.partner_unseen, d) for d in self.domains]
+        best = max(scored, key=lambda pair: pair[0], default=(0, None))
+        return best[1] if best[0] else None
+
+
+def freshness(*, user: User, now: datetime | None = None) -> Freshness:
+    """Per domain: how many of my answers are stale, and how current I am on my
+    partner's map. Two grouped queries, computed in the database."""
+    now = now or timezone.now()
+    mine = {
+        row["topic__domain"]: row
+        for row in LovemapEntry.objects.filter(author=user, is_current=True)
+        .values("topic__domain")
+        .annotate(total=Count("id"), stale=Count("id", filter=Q(stale_at__lte=now)))
+    }
+    partner = (
+        {}
+        if couple_context(user) is None
+        else {
+            row["topic__domain"]: row
+            for row in _partner_entries(user)
+            .values("topic__domain")
+            .annotate(
+                current=Count("id", filter=Q(status="current")),
+                changed=Count("id", filter=Q(status="changed")),
+                unseen=Count("id", filter=Q(status="unseen")),
+            )
+        }
+    )
+    domains = [
+        DomainFreshness(
+            domain=value,
+            label=label,
+            mine_stale=mine.get(value, {}).get("stale", 0),
+            mine_total=mine.get(value, {}).get("total", 0),
+            partner_current=partner.get(value, {}).get("current", 0),
+            partner_changed=partner.get(value, {}).get("changed", 0),
+            partner_unseen=partner.get(value, {}).get("unseen", 0),
+        )
+        for value, label in Prompt.Domain.choices
+    ]
+    return Freshness(
+        mine_stale=sum(d.mine_stale for d in domains),
+        mine_total=sum(d.mine_total for d in domains),
+        partner_current=sum(d.partner_current for d in domains),
+        partner_changed=sum(d.partner_changed for d in domains),
+        partner_unseen=sum(d.partner_unseen for d in domains),
+        domains=domains,
+    )
+
+
+# --- Set-based selectors for nudges and the daily question ----------------------------
+
+
+def people_with_stale_answers(*, now: datetime | None = None) -> QuerySet[User]:
+    """Everyone with at least one stale current answer, annotated with `stale_count`
+    (one query for all people)."""
+    now = now or timezone.now()
+    return User.objects.filter(
+        is_active=True,
+        lovemap_entries__is_current=True,
+        lovemap_entries__stale_at__lte=now,
+    ).annotate(stale_count=Count("lovemap_entries", distinct=True))
+
+
+def people_with_unseen_partner_changes() -> QuerySet[Membership]:
+    """Active memberships whose person has partner answers they have not revealed in
+    their current version (new or changed), annotated with `unseen_count`. One query."""
+    unseen = (
+        LovemapEntry.objects.filter(couple=OuterRef("couple"), is_current=True)
+        .exclude(author=OuterRef("user"))
+        .exclude(reveals__viewer=OuterRef("user"))
+        .values("couple")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Membership.objects.filter(ended_at__isnull=True)
+        .annotate(unseen_count=Coalesce(Subquery(unseen[:1]), 0))
+        .filter(unseen_count__gt=0)
+    )
+
+
+def stalest_domains(couple_ids: Sequence[int]) -> dict[int, str]:
+    """For the daily question: per couple, the domain with the most stale answers of
+    either partner (one grouped query for the batch)."""
+    now = timezone.now()
+    counts = (
+        LovemapEntry.objects.filter(couple_id__in=couple_ids, is_current=True, stale_at__lte=now)
+        .values("couple_id", "topic__domain")
+        .annotate(n=Count("id"))
+    )
+    best: dict[int, tuple[int, str]] = {}
+    for row in counts:
+        current = best.get(row["couple_id"])
+        if current is None or row["n"] > current[0]:
+            best[row["couple_id"]] = (row["n"], row["topic__domain"])
+    return {couple_id: domain for couple_id, (_, domain) in best.items()}
