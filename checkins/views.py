@@ -9,8 +9,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from checkins import selectors, services
@@ -19,6 +17,7 @@ from checkins.models import Checkin
 from nuzzle.couples.scoping import couple_context, requester
 from nuzzle.lib.errors import NotFound, ServiceError
 from nuzzle.lib.forms import add_service_error
+from nuzzle.lib.http import safe_next
 from prompts.selectors import checkin_questions_for
 
 HISTORY_PAGE_SIZE = 20
@@ -59,13 +58,6 @@ def checkin(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _back(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return reverse("home")
-
-
 @login_required
 @require_POST
 def checkin_respond(request: HttpRequest, checkin_id: int) -> HttpResponse:
@@ -101,7 +93,7 @@ def checkin_respond(request: HttpRequest, checkin_id: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, "Sent.")
-    return redirect(_back(request))
+    return redirect(safe_next(request, "home"))
 
 
 @login_required

@@ -11,14 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from lovemaps import selectors, services
 from lovemaps.models import GuessRating
 from nuzzle.couples.scoping import couple_context, requester
 from nuzzle.lib.errors import NotFound, ServiceError
+from nuzzle.lib.http import safe_next
 from prompts.models import Prompt
 
 
@@ -90,13 +89,6 @@ def partner(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _back(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return reverse(default)
-
-
 def _act(
     request: HttpRequest, action: Callable[[], object], *, done: str, back: str
 ) -> HttpResponse:
@@ -111,7 +103,7 @@ def _act(
     else:
         if done:
             messages.success(request, done)
-    return redirect(_back(request, back))
+    return redirect(safe_next(request, back))
 
 
 @login_required
@@ -121,7 +113,7 @@ def answer(request: HttpRequest, topic_id: int) -> HttpResponse:
     text = request.POST.get("answer", "")
     if not text.strip():
         messages.error(request, "Write an answer first.")
-        return redirect(_back(request, "lovemap-mine"))
+        return redirect(safe_next(request, "lovemap-mine"))
     return _act(
         request,
         lambda: services.lovemap_answer(user=user, topic_id=topic_id, text=text),

@@ -10,12 +10,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from nuzzle.couples.scoping import couple_context, requester
 from nuzzle.lib.errors import NotFound, ServiceError
+from nuzzle.lib.http import safe_next
 from prompts import daily, selectors
 
 HISTORY_PAGE_SIZE = 10
@@ -35,13 +34,6 @@ def _card(request: HttpRequest, question_id: int, error: str | None = None) -> H
     )
 
 
-def _back(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return reverse("question")
-
-
 def _act(request: HttpRequest, question_id: int, action: object, done: str) -> HttpResponse:
     """Run one service call for a question form and answer as htmx or plain POST."""
     error = None
@@ -59,7 +51,7 @@ def _act(request: HttpRequest, question_id: int, action: object, done: str) -> H
         messages.error(request, error)
     elif done:
         messages.success(request, done)
-    return redirect(_back(request))
+    return redirect(safe_next(request, "question"))
 
 
 @login_required
@@ -104,7 +96,7 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
         if request.htmx:  # type: ignore[attr-defined]
             return _card(request, question_id, "Write an answer first.")
         messages.error(request, "Write an answer first.")
-        return redirect(_back(request))
+        return redirect(safe_next(request, "question"))
     user = requester(request)
     return _act(
         request,

@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from nuzzle.couples import selectors, services
@@ -29,21 +28,13 @@ from nuzzle.couples.scoping import requester
 from nuzzle.couples.urls_helpers import invite_absolute_url
 from nuzzle.lib.errors import ServiceError
 from nuzzle.lib.forms import add_service_error
-
-
-def _safe_next(request: HttpRequest, default: str = "home") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse(default)
+from nuzzle.lib.http import safe_next
 
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request, "home"))
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -58,7 +49,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Nuzzle, {user.display_name}.")
-            return redirect(_safe_next(request))
+            return redirect(safe_next(request, "home"))
     return render(
         request, "couples/signup.html", {"form": form, "next": request.GET.get("next", "")}
     )
@@ -138,7 +129,7 @@ def invite(request: HttpRequest) -> HttpResponse:
                 services.invite_create(user=user)
         except ServiceError as exc:
             messages.error(request, exc.message)
-        return redirect(_safe_next(request, default="invite"))
+        return redirect(safe_next(request, "invite"))
     pending = selectors.invite_pending_for(user=user)
     return render(
         request,
