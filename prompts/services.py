@@ -28,9 +28,6 @@ class LoadResult:
     unchanged: int
 
 
-FIELDS = ("text", "dimension", "depth", "domain", "half_life_days", "locale", "tags", "pack")
-
-
 def _entry_values(entry: dict[str, Any], kind: str) -> dict[str, Any]:
     return {
         "kind": kind,

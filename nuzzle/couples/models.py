@@ -123,10 +123,6 @@ class Couple(models.Model):
     def __str__(self) -> str:
         return f"couple {self.pk}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.ended_at is None
-
 
 class Membership(models.Model):
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="memberships")

@@ -70,7 +70,6 @@ class CoupleScopedQuerySet(models.QuerySet[M, M]):
     - `mine(user)`: everything the user wrote, in any couple (it stays theirs).
     - `from_partner(user)`: what the partner wrote *in the current couple*; empty when
       unpaired. Feature apps narrow this further (e.g. shared only).
-    - `of_couple(user)`: everything written in the current couple by either partner.
     """
 
     def mine(self, user: User) -> Self:
@@ -81,12 +80,6 @@ class CoupleScopedQuerySet(models.QuerySet[M, M]):
         if context is None:
             return self.none()
         return self.filter(couple=context.couple, author=context.partner)
-
-    def of_couple(self, user: User) -> Self:
-        context = couple_context(user)
-        if context is None:
-            return self.none()
-        return self.filter(couple=context.couple)
 
 
 def requester(request: Any) -> User:

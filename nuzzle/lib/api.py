@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -179,15 +178,3 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     ):
         response.data = {"detail": response.data}
     return response
-
-
-__all__ = [
-    "ConflictError",
-    "Http404",
-    "Pagination",
-    "PayloadTooLarge",
-    "StrictCharField",
-    "StrictEmailField",
-    "TimezoneField",
-    "exception_handler",
-]
