@@ -15,8 +15,8 @@ from checkins import selectors, services
 from checkins.forms import CheckinForm, ResponseForm
 from checkins.models import Checkin
 from nuzzle.couples.scoping import couple_context, requester
-from nuzzle.lib.errors import NotFound, ServiceError
-from nuzzle.lib.forms import add_service_error
+from nuzzle.lib.errors import ServiceError
+from nuzzle.lib.forms import add_service_error, service_error
 from nuzzle.lib.http import safe_next
 from prompts.selectors import checkin_questions_for
 
@@ -66,17 +66,14 @@ def checkin_respond(request: HttpRequest, checkin_id: int) -> HttpResponse:
     form = ResponseForm(request.POST)
     error = None
     if form.is_valid():
-        try:
-            services.checkin_respond(
+        error = service_error(
+            lambda: services.checkin_respond(
                 user=user,
                 checkin_id=checkin_id,
                 reaction=form.cleaned_data["reaction"],
                 text=form.cleaned_data["text"],
             )
-        except NotFound as exc:
-            raise Http404 from exc
-        except (ServiceError, ValidationError) as exc:
-            error = exc.message if isinstance(exc, ServiceError) else " ".join(exc.messages)
+        )
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if request.htmx:  # type: ignore[attr-defined]

@@ -8,15 +8,14 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from lovemaps import selectors, services
 from lovemaps.models import GuessRating
 from nuzzle.couples.scoping import couple_context, requester
-from nuzzle.lib.errors import NotFound, ServiceError
+from nuzzle.lib.forms import service_error
 from nuzzle.lib.http import safe_next
 from prompts.models import Prompt
 
@@ -92,17 +91,11 @@ def partner(request: HttpRequest) -> HttpResponse:
 def _act(
     request: HttpRequest, action: Callable[[], object], *, done: str, back: str
 ) -> HttpResponse:
-    try:
-        action()
-    except NotFound as exc:
-        raise Http404 from exc
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        if done:
-            messages.success(request, done)
+    error = service_error(action)
+    if error:
+        messages.error(request, error)
+    elif done:
+        messages.success(request, done)
     return redirect(safe_next(request, back))
 
 

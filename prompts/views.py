@@ -4,16 +4,17 @@ sealed answer never reaches a template."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from nuzzle.couples.scoping import couple_context, requester
-from nuzzle.lib.errors import NotFound, ServiceError
+from nuzzle.lib.forms import service_error
 from nuzzle.lib.http import safe_next
 from prompts import daily, selectors
 
@@ -34,17 +35,11 @@ def _card(request: HttpRequest, question_id: int, error: str | None = None) -> H
     )
 
 
-def _act(request: HttpRequest, question_id: int, action: object, done: str) -> HttpResponse:
+def _act(
+    request: HttpRequest, question_id: int, action: Callable[[], object], done: str
+) -> HttpResponse:
     """Run one service call for a question form and answer as htmx or plain POST."""
-    error = None
-    try:
-        action()  # type: ignore[operator]
-    except NotFound as exc:
-        raise Http404 from exc
-    except ServiceError as exc:
-        error = exc.message
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
+    error = service_error(action)
     if request.htmx:  # type: ignore[attr-defined]
         return _card(request, question_id, error)
     if error:
@@ -110,12 +105,9 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
 @require_POST
 def question_pass(request: HttpRequest, question_id: int) -> HttpResponse:
     user = requester(request)
-    try:
-        daily.question_pass(user=user, question_id=question_id)
-    except NotFound as exc:
-        raise Http404 from exc
-    except ServiceError as exc:
-        messages.error(request, exc.message)
+    error = service_error(lambda: daily.question_pass(user=user, question_id=question_id))
+    if error:
+        messages.error(request, error)
     else:
         messages.success(request, "Here's another one.")
     return redirect("question")

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import Http404
 
-from nuzzle.lib.errors import ServiceError
+from nuzzle.lib.errors import NotFound, ServiceError
 
 
 def add_service_error(form: forms.Form, exc: ServiceError | ValidationError) -> None:
@@ -17,3 +20,17 @@ def add_service_error(form: forms.Form, exc: ServiceError | ValidationError) -> 
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def service_error(action: Callable[[], object]) -> str | None:
+    """Run one service call for an HTML form: None when it worked, otherwise the
+    message to show the person. Not found (or not theirs) is a 404, never a message."""
+    try:
+        action()
+    except NotFound as exc:
+        raise Http404 from exc
+    except ServiceError as exc:
+        return exc.message
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return None
