@@ -70,7 +70,7 @@ def entry_payload(entry: LovemapEntry, *, stale: bool, guesses: list[Any]) -> di
 
 
 def _mine_payload(request: Request, topic_id: int) -> dict[str, Any]:
-    found = next(t for t in selectors.my_map(user=requester(request)) if t.topic.pk == topic_id)
+    [found] = selectors.my_map(user=requester(request), topic_id=topic_id)
     return entry_payload(found.entry, stale=found.stale, guesses=found.guesses)
 
 

@@ -28,16 +28,21 @@ from nuzzle.couples.models import Membership, User
 from nuzzle.couples.scoping import couple_context
 from prompts.models import Prompt
 
-# Areas in the product's order (PRODUCT.md §4), not alphabetical.
-DOMAIN_ORDER = Case(
-    *(When(domain=value, then=Value(index)) for index, value in enumerate(Prompt.Domain.values)),
-    default=Value(len(Prompt.Domain.values)),
-)
+
+def _domain_order(field: str) -> Case:
+    """Areas in the product's order (PRODUCT.md §4), not alphabetical."""
+    values = Prompt.Domain.values
+    return Case(
+        *(When(**{field: value}, then=Value(index)) for index, value in enumerate(values)),
+        default=Value(len(values)),
+    )
 
 
-def lovemap_topics() -> QuerySet[Prompt]:
+def lovemap_topics(*, domain: str = "") -> QuerySet[Prompt]:
     published = Prompt.objects.filter(kind=Prompt.Kind.LOVEMAP, status=Prompt.Status.PUBLISHED)
-    return published.order_by(DOMAIN_ORDER, "id")
+    if domain:
+        published = published.filter(domain=domain)
+    return published.order_by(_domain_order("domain"), "id")
 
 
 # --- My map -------------------------------------------------------------------------
@@ -58,8 +63,11 @@ class MyTopic:
     guesses: list[PartnerGuess]  # my partner's guesses about this topic, to rate
 
 
-def my_map(*, user: User, now: datetime | None = None) -> list[MyTopic]:
-    """My current answers (2 queries: entries with topics, and my partner's guesses)."""
+def my_map(
+    *, user: User, now: datetime | None = None, topic_id: int | None = None
+) -> list[MyTopic]:
+    """My current answers, or just one (2 queries: entries with topics, and my
+    partner's guesses)."""
     now = now or timezone.now()
     context = couple_context(user)
     guesses = LovemapReveal.objects.exclude(guess="").order_by("-revealed_at")
@@ -68,8 +76,10 @@ def my_map(*, user: User, now: datetime | None = None) -> list[MyTopic]:
         LovemapEntry.objects.filter(author=user, is_current=True)
         .select_related("topic")
         .prefetch_related(Prefetch("reveals", queryset=guesses, to_attr="guessed"))
-        .order_by("topic__domain", "topic_id")
+        .order_by(_domain_order("topic__domain"), "topic_id")
     )
+    if topic_id is not None:
+        entries = entries.filter(topic_id=topic_id)
     return [
         MyTopic(
             topic=entry.topic,
@@ -102,7 +112,8 @@ def _partner_entries(user: User) -> QuerySet[LovemapEntry]:
     status: the newest version I revealed vs the current one."""
     context = couple_context(user)
     if context is None:
-        return LovemapEntry.objects.none()
+        # Empty, but shaped like the paired case, so callers need no special case.
+        return LovemapEntry.objects.none().annotate(status=Value("", output_field=CharField()))
     seen = LovemapReveal.objects.filter(
         viewer=user,
         couple=context.couple,
@@ -123,16 +134,31 @@ def _partner_entries(user: User) -> QuerySet[LovemapEntry]:
     )
 
 
-def partner_map(*, user: User) -> list[PartnerTopic]:
-    """Every topic my partner answered, with my status; text only where `current`
-    (2 queries: entries with status and topics, and my reveals of them)."""
+def my_topics(*, user: User, domain: str = "") -> list[tuple[Prompt, MyTopic | None]]:
+    """Every published topic (of one area, if given) with my answer or None (3 queries)."""
+    answered = {row.topic.pk: row for row in my_map(user=user)}
+    return [(topic, answered.get(topic.pk)) for topic in lovemap_topics(domain=domain)]
+
+
+# What needs attention first: changed, then new to me, then what I know.
+STATUS_ORDER = Case(
+    When(status="changed", then=Value(0)), When(status="unseen", then=Value(1)), default=Value(2)
+)
+
+
+def partner_map(*, user: User, domain: str = "") -> list[PartnerTopic]:
+    """Every topic my partner answered (in one area, if given), changed first, with my
+    status; text only where `current` (2 queries: entries with status and topics,
+    and my reveals of them)."""
+    entries = _partner_entries(user)
+    if domain:
+        entries = entries.filter(topic__domain=domain)
     entries = (
-        _partner_entries(user)
-        .select_related("topic")
+        entries.select_related("topic")
         .prefetch_related(
             Prefetch("reveals", queryset=LovemapReveal.objects.filter(viewer=user), to_attr="mine")
         )
-        .order_by("topic__domain", "topic_id")
+        .order_by(STATUS_ORDER, _domain_order("topic__domain"), "topic_id")
     )
     rows = []
     for entry in entries:
@@ -194,20 +220,16 @@ def freshness(*, user: User, now: datetime | None = None) -> Freshness:
         .values("topic__domain")
         .annotate(total=Count("id"), stale=Count("id", filter=Q(stale_at__lte=now)))
     }
-    partner = (
-        {}
-        if couple_context(user) is None
-        else {
-            row["topic__domain"]: row
-            for row in _partner_entries(user)
-            .values("topic__domain")
-            .annotate(
-                current=Count("id", filter=Q(status="current")),
-                changed=Count("id", filter=Q(status="changed")),
-                unseen=Count("id", filter=Q(status="unseen")),
-            )
-        }
-    )
+    partner = {
+        row["topic__domain"]: row
+        for row in _partner_entries(user)
+        .values("topic__domain")
+        .annotate(
+            current=Count("id", filter=Q(status="current")),
+            changed=Count("id", filter=Q(status="changed")),
+            unseen=Count("id", filter=Q(status="unseen")),
+        )
+    }
     domains = [
         DomainFreshness(
             domain=value,

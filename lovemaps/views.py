@@ -46,11 +46,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     """Every topic, grouped by domain: my answer (stale or not), or a prompt to answer."""
     user = requester(request)
     domain = _domain_filter(request)
-    answered = {row.topic.pk: row for row in selectors.my_map(user=user)}
-    topics = selectors.lovemap_topics()
-    if domain:
-        topics = topics.filter(domain=domain)
-    rows = [(topic, answered.get(topic.pk)) for topic in topics]
+    rows = selectors.my_topics(user=user, domain=domain)
     context = couple_context(user)
     return render(
         request,
@@ -71,16 +67,12 @@ def partner(request: HttpRequest) -> HttpResponse:
     """My partner's answered topics with my status: unseen, changed or current."""
     user = requester(request)
     context = couple_context(user)
-    rows = selectors.partner_map(user=user)
     domain = _domain_filter(request)
-    if domain:
-        rows = [row for row in rows if row.topic.domain == domain]
-    order = {"changed": 0, "unseen": 1, "current": 2}
     return render(
         request,
         "lovemaps/partner.html",
         {
-            "rows": sorted(rows, key=lambda r: order[r.status]),
+            "rows": selectors.partner_map(user=user, domain=domain),
             "domain": domain,
             "domains": Prompt.Domain.choices,
             "partner": context.partner if context else None,

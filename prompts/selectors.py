@@ -130,6 +130,31 @@ def question_passed_today(*, user: User) -> bool:
     ).exists()
 
 
+@dataclass(frozen=True)
+class QuestionPage:
+    today: QuestionView | None
+    earlier: list[QuestionView]  # still open: neither closed nor revealed
+    can_pass: bool  # today's one pass is still unused
+
+
+EARLIER_SHOWN = 3
+
+
+def question_page(*, user: User) -> QuestionPage:
+    """Today's question and the earlier ones still open, from one read of our newest
+    questions (3 queries), plus whether today's pass is still available (1)."""
+    context = couple_context(user)
+    if context is None:
+        return QuestionPage(today=None, earlier=[], can_pass=False)
+    day = local_date(context.couple.timezone)
+    views = question_views(user=user, questions=list(question_list(user=user)[: EARLIER_SHOWN + 1]))
+    today = next((view for view in views if view.date == day), None)
+    earlier = [
+        view for view in views if view is not today and not view.closed and view.state != "revealed"
+    ]
+    return QuestionPage(today=today, earlier=earlier, can_pass=not question_passed_today(user=user))
+
+
 def question_views(*, user: User, questions: list[DailyQuestion]) -> list[QuestionView]:
     now = timezone.now()
     return [question_view(question, user, now) for question in questions]

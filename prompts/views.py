@@ -57,28 +57,18 @@ def question(request: HttpRequest) -> HttpResponse:
     context = couple_context(user)
     if context is None:
         return render(request, "prompts/question.html", {"q": None, "paired": False})
-    today = daily.daily_question_ensure(user=user)
-    open_earlier = [
-        view
-        for view in selectors.question_views(
-            user=user, questions=list(selectors.question_list(user=user)[:4])
-        )
-        if today is None or view.id != today.pk
-    ]
-    view = None
-    if today is not None:
-        found = selectors.question_get(user=user, question_id=today.pk)
-        view = selectors.question_views(user=user, questions=[found])[0] if found else None
+    daily.daily_question_ensure(user=user)
+    page = selectors.question_page(user=user)
     return render(
         request,
         "prompts/question.html",
         {
-            "q": view,
+            "q": page.today,
             "paired": True,
             "partner": context.partner,
-            "earlier": [v for v in open_earlier if not v.closed and v.state != "revealed"],
+            "earlier": page.earlier,
             # Offer "Pass on this one" only while today's one pass is unused.
-            "passable": "" if selectors.question_passed_today(user=user) else "1",
+            "passable": "1" if page.can_pass else "",
         },
     )
 
