@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, ServiceError
+from nuzzle.lib.timezones import accepted_timezone_names
 
 
 class Pagination(PageNumberPagination):
@@ -124,7 +124,7 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
 
 
 # Every name `validate_timezone` accepts (not only the shorter list a picker offers).
-@extend_schema_field({"type": "string", "enum": sorted(zoneinfo.available_timezones())})
+@extend_schema_field({"type": "string", "enum": sorted(accepted_timezone_names())})
 class TimezoneField(StrictCharField):
     """An IANA time zone name, as input. The schema lists the names this server knows
     (the same set the models validate against), so clients and Schemathesis know which

@@ -24,7 +24,7 @@ _HIDDEN_PREFIXES = (
 
 
 @cache
-def _name_set() -> frozenset[str]:
+def accepted_timezone_names() -> frozenset[str]:
     """Every IANA name this Python knows: all are accepted (cached: the set is static)."""
     return frozenset(zoneinfo.available_timezones())
 
@@ -32,12 +32,16 @@ def _name_set() -> frozenset[str]:
 @cache
 def timezone_names() -> tuple[str, ...]:
     """The names offered in pickers: Region/City zones plus UTC, sorted."""
-    shown = {name for name in _name_set() if "/" in name and not name.startswith(_HIDDEN_PREFIXES)}
+    shown = {
+        name
+        for name in accepted_timezone_names()
+        if "/" in name and not name.startswith(_HIDDEN_PREFIXES)
+    }
     return tuple(sorted(shown | {"UTC"}))
 
 
 def validate_timezone(value: str) -> None:
-    if value not in _name_set():
+    if value not in accepted_timezone_names():
         raise ValidationError(
             "“%(value)s” is not a known time zone. Use an IANA name like Europe/Berlin.",
             code="invalid_timezone",
