@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "nuzzle.couples",
+    "nuzzle.nudges",
     "nuzzle.dashboard",
     "prompts",
     "checkins",
@@ -115,13 +116,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache and Celery broker ---------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # django-redis, because a cache must never take a request down: with Redis gone,
+    # reads miss and writes are dropped (IGNORE_EXCEPTIONS) after a short timeout, so a
+    # partner can still check in and answer while Redis restarts.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "nuzzle",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -226,6 +236,21 @@ else:
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; never hang a worker on SMTP
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Nuzzle <nuzzle@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Nudges ---------------------------------------------------------------------
+# A nudge that cannot go out within this many minutes of its time is skipped, never
+# sent late (e.g. after the scheduler was down): calm, not compulsive.
+NUDGE_SEND_WINDOW_MINUTES = env.int("NUDGE_SEND_WINDOW_MINUTES", default=120)
+# Partner events this close together share one email.
+NUDGE_EVENT_DELAY_MINUTES = env.int("NUDGE_EVENT_DELAY_MINUTES", default=15)
+# How long a worker may hold claimed outbox rows before the tick takes them back.
+NUDGE_LEASE_SECONDS = env.int("NUDGE_LEASE_SECONDS", default=600)
+# Emails per delivery batch (one SMTP connection each) and parallel delivery tasks.
+NUDGE_DELIVERY_BATCH = env.int("NUDGE_DELIVERY_BATCH", default=100)
+NUDGE_DELIVERY_PARALLEL = env.int("NUDGE_DELIVERY_PARALLEL", default=2)
+# Seconds between beat ticks (the nudge tick and the daily-question sweep). One minute
+# in production; the fault tests shorten it to watch real processes quickly.
+BEAT_INTERVAL_SECONDS = env.float("BEAT_INTERVAL_SECONDS", default=60.0)
 
 # --- Static files ---------------------------------------------------------------
 STATIC_URL = "/static/"

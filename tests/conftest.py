@@ -24,7 +24,7 @@ def clear_cache() -> None:
     FLUSHDB that wipes the other xdist worker's keys (and any broker queues) too."""
     backend = settings_module.CACHES["default"]["BACKEND"]
     if backend.endswith("RedisCache"):
-        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        client = cache.client.get_client(write=True)  # type: ignore[attr-defined]
         prefix = settings_module.CACHES["default"]["KEY_PREFIX"]
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         if keys:

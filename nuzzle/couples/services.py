@@ -19,6 +19,7 @@ from nuzzle.couples.models import (
 )
 from nuzzle.couples.scoping import couple_context, forget_couple_context
 from nuzzle.couples.selectors import invite_get_by_code
+from nuzzle.couples.signals import timezone_changed
 from nuzzle.lib.errors import Conflict, Invalid, NotFound
 
 logger = logging.getLogger(__name__)
@@ -61,12 +62,16 @@ def user_update(
     (sensitive questions are asked only when both partners opted in)."""
     if display_name is not None:
         user.display_name = display_name
+    moved = timezone_name is not None and timezone_name != user.timezone
     if timezone_name is not None:
         user.timezone = timezone_name
     if allow_sensitive_questions is not None:
         user.allow_sensitive_questions = allow_sensitive_questions
     user.full_clean(exclude=["password", "email"], validate_unique=False)
-    user.save(update_fields=["display_name", "timezone", "allow_sensitive_questions"])
+    with transaction.atomic():
+        user.save(update_fields=["display_name", "timezone", "allow_sensitive_questions"])
+        if moved:
+            timezone_changed.send(sender=User, user=user)
     return user
 
 

@@ -1,0 +1,214 @@
+"""Writes about nudges: preferences, schedules, events from feature apps, activity and
+unsubscribing. Planning lives in `planning.py` (the tick), sending in `delivery.py`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from nuzzle.couples.models import User
+from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind, KindSpec
+from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
+from nuzzle.nudges.schedule import (
+    Rules,
+    days_to_mask,
+    event_slot,
+    next_recap_slot,
+    next_slot,
+    time_in_quiet_hours,
+)
+
+logger = logging.getLogger(__name__)
+
+ACTIVITY_GRANULARITY = timedelta(hours=1)  # last_active_at is written at most this often
+_UNSET = object()
+
+
+def event_delay() -> timedelta:
+    """Events within this long of each other share one email."""
+    return timedelta(minutes=settings.NUDGE_EVENT_DELAY_MINUTES)
+
+
+def preferences_for(user: User) -> NudgePreferences:
+    """A person's preferences, created with defaults (and their schedule) if missing."""
+    prefs = NudgePreferences.objects.filter(user=user).first()
+    if prefs is None:
+        prefs = nudges_setup(user=user)
+    return prefs
+
+
+@transaction.atomic
+def nudges_setup(*, user: User, now: datetime | None = None) -> NudgePreferences:
+    """Default preferences and one schedule row per kind for a new person. Idempotent."""
+    prefs, _ = NudgePreferences.objects.get_or_create(user=user)
+    schedule_reset(user=user, prefs=prefs, now=now)
+    return prefs
+
+
+def schedule_reset(
+    *,
+    user: User,
+    prefs: NudgePreferences,
+    now: datetime | None = None,
+    enabled: dict[str, bool] | None = None,
+) -> None:
+    """Recompute every schedule row of a person from their preferences and zone (after
+    a change of either). Weekly kinds keep their seven-day spacing from the last send;
+    an event already waiting is re-timed, not dropped."""
+    now = now or timezone.now()
+    rules = prefs.rules(user.timezone)
+    existing = {row.kind: row for row in NudgeSchedule.objects.filter(user=user)}
+    weekly = [spec.kind for spec in CATALOGUE if spec.cadence is Cadence.WEEKLY]
+    last_sent = dict(
+        Nudge.objects.filter(user=user, kind__in=weekly, status__in=Nudge.COUNTED)
+        .values("kind")
+        .annotate(last=Max("scheduled_for"))
+        .values_list("kind", "last")
+    )
+    rows = []
+    for spec in CATALOGUE:
+        row = existing.get(spec.kind)
+        on = row.enabled if row is not None else spec.default_on
+        if enabled is not None and spec.kind in enabled:
+            on = enabled[spec.kind]
+        pending_event = row is not None and row.next_due_at is not None
+        due = _first_due(spec, rules, now, last_sent.get(spec.kind), pending_event)
+        rows.append(NudgeSchedule(user=user, kind=spec.kind, enabled=on, next_due_at=due))
+    NudgeSchedule.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["enabled", "next_due_at"],
+    )
+
+
+def _first_due(
+    spec: KindSpec,
+    rules: Rules,
+    now: datetime,
+    last_sent: datetime | None,
+    pending_event: bool,
+) -> datetime | None:
+    if spec.cadence is Cadence.DAILY:
+        return next_slot(rules, now)
+    if spec.cadence is Cadence.WEEKLY:
+        after = now if last_sent is None else max(now, last_sent + timedelta(days=7, seconds=-1))
+        return next_slot(rules, after)
+    if spec.cadence is Cadence.RECAP:
+        return next_recap_slot(rules, now)
+    return event_slot(rules, now, event_delay()) if pending_event else None
+
+
+@transaction.atomic
+def preferences_update(
+    *,
+    user: User,
+    nudge_time: time | None = None,
+    days: list[int] | None = None,
+    quiet_start: time | None = None,
+    quiet_end: time | None = None,
+    paused_until: date | None | object = _UNSET,
+    daily_cap: int | None = None,
+    kinds: dict[str, bool] | None = None,
+    now: datetime | None = None,
+) -> NudgePreferences:
+    """Change when and which nudges come. Saving also lifts a suppression caused by a
+    bounced address (the person has seen the warning and wants mail again)."""
+    prefs = NudgePreferences.objects.select_for_update().filter(user=user).first()
+    if prefs is None:
+        prefs = nudges_setup(user=user, now=now)
+    errors: dict[str, list[str]] = {}
+    if nudge_time is not None:
+        prefs.nudge_time = nudge_time
+    if days is not None:
+        if any(not 0 <= day <= 6 for day in days):
+            errors["days"] = ["Days are numbers from 0 (Monday) to 6 (Sunday)."]
+        else:
+            prefs.days = days_to_mask(days)
+    if quiet_start is not None:
+        prefs.quiet_start = quiet_start
+    if quiet_end is not None:
+        prefs.quiet_end = quiet_end
+    if paused_until is not _UNSET:
+        prefs.paused_until = paused_until  # type: ignore[assignment]
+    if daily_cap is not None:
+        prefs.daily_cap = daily_cap
+    unknown = sorted(set(kinds or {}) - set(SPECS))
+    if unknown:
+        errors["kinds"] = [f"Unknown kind: {', '.join(unknown)}."]
+    if time_in_quiet_hours(prefs.rules(user.timezone), prefs.nudge_time):
+        errors["nudge_time"] = [
+            "Your nudge time falls inside your quiet hours. Pick a time outside them."
+        ]
+    try:
+        prefs.full_clean(exclude=["user"])
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    prefs.suppressed_at = None
+    prefs.suppressed_reason = ""
+    prefs.save()
+    schedule_reset(user=user, prefs=prefs, now=now, enabled=kinds)
+    logger.info("nudge preferences updated: user=%s", user.pk)
+    return prefs
+
+
+def nudge_enqueue(*, user_id: int, kind: Kind, now: datetime | None = None) -> None:
+    """Something happened that `user_id` may want to hear about (e.g. their partner
+    answered). Only moves a schedule row in the caller's transaction — no broker, no
+    email — so it commits or rolls back with the event, and a Redis outage cannot lose
+    it. Events close together share one email; at most one a day goes out."""
+    now = now or timezone.now()
+    spec = SPECS[kind]
+    if spec.cadence is not Cadence.EVENT:
+        raise ValueError(f"{kind} is scheduled, not triggered by events")
+    row = (
+        NudgeSchedule.objects.select_related("user__nudge_preferences")
+        .filter(user_id=user_id, kind=kind, enabled=True)
+        .first()
+    )
+    if row is None:
+        return
+    prefs = row.user.nudge_preferences
+    slot = event_slot(prefs.rules(row.user.timezone), now, event_delay())
+    if slot is None or (row.next_due_at is not None and row.next_due_at <= slot):
+        return  # already due as soon as (or sooner than) this event would make it
+    NudgeSchedule.objects.filter(pk=row.pk).update(next_due_at=slot)
+
+
+def activity_note(*, user_id: int, now: datetime | None = None) -> None:
+    """The person used Nuzzle: keeps nudges from backing off. At most one write an hour."""
+    now = now or timezone.now()
+    NudgePreferences.objects.filter(
+        user_id=user_id, last_active_at__lt=now - ACTIVITY_GRANULARITY
+    ).update(last_active_at=now)
+
+
+def nudges_unsubscribe(*, user_id: int, kind: str | None) -> None:
+    """Stop one kind (or, with None, every kind) for a person. Idempotent; pending
+    nudges of those kinds are skipped rather than sent."""
+    rows = NudgeSchedule.objects.filter(user_id=user_id)
+    nudges = Nudge.objects.filter(user_id=user_id, status=Nudge.Status.PENDING)
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+        nudges = nudges.filter(kind=kind)
+    with transaction.atomic():
+        rows.update(enabled=False)
+        nudges.update(status=Nudge.Status.SKIPPED, reason="unsubscribed", next_attempt_at=None)
+    logger.info("nudges unsubscribed: user=%s kind=%s", user_id, kind or "all")
+
+
+def person_suppress(*, user_id: int, reason: str, now: datetime | None = None) -> None:
+    """The mail server refused this person's address for good: stop all nudges to it."""
+    NudgePreferences.objects.filter(user_id=user_id, suppressed_at__isnull=True).update(
+        suppressed_at=now or timezone.now(), suppressed_reason=reason[:200]
+    )
+    logger.warning("nudges suppressed for user=%s", user_id)
