@@ -89,6 +89,14 @@ class Recipient:
     local_date: date
 
 
+# What each kind's check returns for an eligible person (and what its email shows):
+#   question_ready    {"partner_answered": bool}
+#   checkin_reminder  {}
+#   partner_answered  {"revealed": bool}  (true when I had answered first)
+#   lovemap_stale     {"stale": int}      (my current answers past their half-life)
+#   lovemap_catchup   {"updates": int}    (partner answers new or changed since I looked)
+#   weekly_recap      {"days_together": int, "questions_revealed": int,
+#                      "lovemap_updates": int}  (the last seven days)
 Context = dict[str, Any]
 EligibilityCheck = Callable[[Sequence[Recipient], datetime], dict[int, Context]]
 _checks: dict[str, EligibilityCheck] = {}
