@@ -4,8 +4,11 @@ mine (any couple) plus what my partner shared in our current couple."""
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -13,6 +16,7 @@ from checkins.models import Checkin, CheckinAnswer, CheckinQuerySet, CheckinResp
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.timezones import local_date
+from nuzzle.nudges.kinds import Context, Recipient
 
 
 def visible_responses(user: User) -> QuerySet[CheckinResponse]:
@@ -119,17 +123,41 @@ def days_both_showed_up(*, user: User) -> ShowedUp | None:
     if context is None:
         return None
     month_start = local_date(context.couple.timezone).replace(day=1)
-    both = (
-        Checkin.objects.filter(couple=context.couple, visibility=Visibility.SHARED)
-        .values("local_date")
-        .annotate(people=Count("author", distinct=True))
-        .filter(people=2)
-    )
+    both = _days_both_shared(Checkin.objects.filter(couple=context.couple))
     totals = both.aggregate(
         all_time=Count("local_date"),
         this_month=Count("local_date", filter=Q(local_date__gte=month_start)),
     )
     return ShowedUp(this_month=totals["this_month"], all_time=totals["all_time"])
+
+
+def _days_both_shared(checkins: QuerySet[Checkin], *by: str) -> QuerySet[Checkin, Any]:
+    """The one rule for "both showed up": dates (grouped also `by` the given fields) on
+    which two people shared a check-in. Only shared ones count: a private check-in must
+    not show through in anything the partner sees."""
+    return (
+        checkins.filter(visibility=Visibility.SHARED)
+        .values(*by, "local_date")
+        .annotate(people=Count("author", distinct=True))
+        .filter(people=2)
+    )
+
+
+def days_both_showed_up_between(
+    *, couple_ids: Collection[int], date_from: date, date_to: date
+) -> dict[int, set[date]]:
+    """For many couples at once (the weekly recap): the dates in a range on which both
+    partners shared a check-in in that couple (one grouped query)."""
+    rows = _days_both_shared(
+        Checkin.objects.filter(
+            couple_id__in=couple_ids, local_date__gte=date_from, local_date__lte=date_to
+        ),
+        "couple_id",
+    ).values_list("couple_id", "local_date")
+    days: dict[int, set[date]] = defaultdict(set)
+    for couple_id, day in rows:
+        days[couple_id].add(day)
+    return days
 
 
 def checkin_overview(*, user: User) -> CheckinOverview:
@@ -160,3 +188,24 @@ def checkin_overview(*, user: User) -> CheckinOverview:
         recent=recent[:RECENT_LIMIT],
         showed_up=days_both_showed_up(user=user),
     )
+
+
+# --- Nudges ------------------------------------------------------------------------------
+
+
+def nudge_checkin_reminder(
+    recipients: Sequence[Recipient], now: datetime.datetime
+) -> dict[int, Context]:
+    """Who has not checked in on their own local today (registered in
+    CheckinsConfig.ready(); one query for the batch, on the (author, local_date) key)."""
+    done = set(
+        Checkin.objects.filter(
+            author_id__in={recipient.user_id for recipient in recipients},
+            local_date__in={recipient.local_date for recipient in recipients},
+        ).values_list("author_id", "local_date")
+    )
+    return {
+        recipient.user_id: {}
+        for recipient in recipients
+        if (recipient.user_id, recipient.local_date) not in done
+    }

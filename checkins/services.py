@@ -13,6 +13,7 @@ from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.errors import Invalid, NotFound
 from nuzzle.lib.timezones import local_date
+from nuzzle.nudges.services import activity_note
 from prompts.selectors import checkin_questions_for
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,9 @@ def checkin_submit(
             CheckinAnswer(checkin=checkin, prompt_id=a.question_id, text=a.text, position=i)
             for i, a in enumerate(kept)
         )
+    # Outside the transaction: the check-in row lock is not held while the activity
+    # mark (one conditional UPDATE, at most hourly) is written.
+    activity_note(user_id=user.pk)
     logger.info(
         "checkin %s: checkin=%s user=%s", "created" if created else "updated", checkin.pk, user.pk
     )
@@ -140,5 +144,6 @@ def checkin_respond(
             response.reaction = reaction or response.reaction
             response.text = text or response.text
             response.save(update_fields=["reaction", "text", "updated_at"])
+    activity_note(user_id=user.pk)
     logger.info("checkin response: checkin=%s user=%s", checkin.pk, user.pk)
     return response

@@ -7,8 +7,16 @@ class LovemapsConfig(AppConfig):
     def ready(self) -> None:
         # The daily question leans toward the stalest love-map domain. Prompts sit
         # below love maps in the layering, so love maps register the lookup there.
-        from lovemaps.selectors import stalest_domains
+        from lovemaps.selectors import (
+            nudge_lovemap_catchup,
+            nudge_lovemap_stale,
+            stalest_domains,
+        )
+        from nuzzle.nudges.kinds import Kind, register
         from prompts import daily
 
         if stalest_domains not in daily.stalest_domain_providers:
             daily.stalest_domain_providers.append(stalest_domains)
+        # Likewise nudges never import love maps: love maps say who is due a nudge.
+        register(Kind.LOVEMAP_STALE, nudge_lovemap_stale)
+        register(Kind.LOVEMAP_CATCHUP, nudge_lovemap_catchup)

@@ -3,7 +3,8 @@ fixed number of queries, whatever the number of topics answered."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from django.db.models import (
     CharField,
     Count,
     F,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -26,6 +28,7 @@ from django.utils import timezone
 from lovemaps.models import LovemapEntry, LovemapReveal
 from nuzzle.couples.models import Membership, User
 from nuzzle.couples.scoping import couple_context
+from nuzzle.nudges.kinds import Context, Recipient
 from prompts.models import Prompt
 
 
@@ -255,20 +258,29 @@ def freshness(*, user: User, now: datetime | None = None) -> Freshness:
 # --- Set-based selectors for nudges and the daily question ----------------------------
 
 
-def people_with_stale_answers(*, now: datetime | None = None) -> QuerySet[User]:
-    """Everyone with at least one stale current answer, annotated with `stale_count`
-    (one query for all people)."""
+def people_with_stale_answers(
+    *, now: datetime | None = None, user_ids: Collection[int] | None = None
+) -> QuerySet[User]:
+    """Everyone (or everyone of `user_ids`) with at least one stale current answer,
+    annotated with `stale_count` (one query for all people)."""
     now = now or timezone.now()
-    return User.objects.filter(
+    people = User.objects.filter(
         is_active=True,
         lovemap_entries__is_current=True,
         lovemap_entries__stale_at__lte=now,
-    ).annotate(stale_count=Count("lovemap_entries", distinct=True))
+    )
+    if user_ids is not None:
+        people = people.filter(pk__in=user_ids)
+    # Annotated after the filter on the same relation: counts only the stale answers.
+    return people.annotate(stale_count=Count("lovemap_entries", distinct=True))
 
 
-def people_with_unseen_partner_changes() -> QuerySet[Membership]:
-    """Active memberships whose person has partner answers they have not revealed in
-    their current version (new or changed), annotated with `unseen_count`. One query."""
+def people_with_unseen_partner_changes(
+    *, user_ids: Collection[int] | None = None
+) -> QuerySet[Membership]:
+    """Active memberships (of everyone, or of `user_ids`) whose person has partner
+    answers they have not revealed in their current version (new or changed),
+    annotated with `unseen_count`. One query."""
     unseen = (
         LovemapEntry.objects.filter(couple=OuterRef("couple"), is_current=True)
         .exclude(author=OuterRef("user"))
@@ -277,11 +289,51 @@ def people_with_unseen_partner_changes() -> QuerySet[Membership]:
         .annotate(n=Count("id"))
         .values("n")
     )
-    return (
-        Membership.objects.filter(ended_at__isnull=True)
-        .annotate(unseen_count=Coalesce(Subquery(unseen[:1]), 0))
-        .filter(unseen_count__gt=0)
+    memberships = Membership.objects.filter(ended_at__isnull=True)
+    if user_ids is not None:
+        memberships = memberships.filter(user_id__in=user_ids)
+    return memberships.annotate(unseen_count=Coalesce(Subquery(unseen[:1]), 0)).filter(
+        unseen_count__gt=0
     )
+
+
+def nudge_lovemap_stale(recipients: Sequence[Recipient], now: datetime) -> dict[int, Context]:
+    """Who has answers past their half-life, with how many (registered in
+    LovemapsConfig.ready(); one query for the batch)."""
+    people = people_with_stale_answers(
+        now=now, user_ids={recipient.user_id for recipient in recipients}
+    )
+    # The stubs cannot see an annotation made in another function.
+    rows = people.values_list("pk", "stale_count")  # type: ignore[misc]
+    return {user_id: {"stale": count} for user_id, count in rows}
+
+
+def nudge_lovemap_catchup(recipients: Sequence[Recipient], now: datetime) -> dict[int, Context]:
+    """Who has partner answers to catch up on (new, or changed since they looked), with
+    how many (registered in LovemapsConfig.ready(); one query for the batch)."""
+    memberships = people_with_unseen_partner_changes(
+        user_ids={recipient.user_id for recipient in recipients}
+    )
+    rows = memberships.values_list("user_id", "unseen_count")  # type: ignore[misc]
+    return {user_id: {"updates": count} for user_id, count in rows}
+
+
+def answers_updated_since(
+    *, couple_ids: Collection[int], since: datetime
+) -> dict[tuple[int, int], list[datetime]]:
+    """For the weekly recap: per (couple, author), when each topic last got a new
+    version (a new or changed answer, not a "still true") written in that couple, for
+    topics changed since `since`. One grouped query; one row per topic at most."""
+    rows = (
+        LovemapEntry.objects.filter(couple_id__in=couple_ids, created_at__gte=since)
+        .values("couple_id", "author_id", "topic_id")
+        .annotate(last=Max("created_at"))
+        .values_list("couple_id", "author_id", "topic_id", "last")
+    )
+    updates: dict[tuple[int, int], list[datetime]] = defaultdict(list)
+    for couple_id, author_id, _topic_id, last in rows:
+        updates[(couple_id, author_id)].append(last)
+    return updates
 
 
 def stalest_domains(couple_ids: Sequence[int]) -> dict[int, str]:

@@ -14,6 +14,7 @@ from lovemaps.models import GuessRating, LovemapEntry, LovemapReveal
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.errors import NotFound
+from nuzzle.nudges.services import activity_note
 from prompts.models import Prompt
 
 logger = logging.getLogger(__name__)
@@ -51,21 +52,25 @@ def lovemap_answer(*, user: User, topic_id: int, text: str) -> LovemapEntry:
             .first()
         )
         if current is not None and current.text == text:
-            return _confirm(current, context.couple if context else None, now)
-        if current is not None:
-            current.is_current = False
-            current.save(update_fields=["is_current"])
-        entry = LovemapEntry.objects.create(
-            author=user,
-            topic=topic,
-            couple=context.couple if context else None,
-            version=(current.version + 1) if current else 1,
-            text=text,
-            created_at=now,
-            confirmed_at=now,
-            stale_at=_stale_at(topic, now),
-        )
-    logger.info("lovemap answered: entry=%s user=%s", entry.pk, user.pk)
+            entry = _confirm(current, context.couple if context else None, now)
+        else:
+            if current is not None:
+                current.is_current = False
+                current.save(update_fields=["is_current"])
+            entry = LovemapEntry.objects.create(
+                author=user,
+                topic=topic,
+                couple=context.couple if context else None,
+                version=(current.version + 1) if current else 1,
+                text=text,
+                created_at=now,
+                confirmed_at=now,
+                stale_at=_stale_at(topic, now),
+            )
+            logger.info("lovemap answered: entry=%s user=%s", entry.pk, user.pk)
+    # Outside the transaction: the entry's row lock is not held while the activity
+    # mark (one conditional UPDATE, at most hourly) is written.
+    activity_note(user_id=user.pk)
     return entry
 
 
@@ -90,7 +95,9 @@ def lovemap_confirm(*, user: User, topic_id: int) -> LovemapEntry:
         )
         if entry is None:
             raise NotFound("You haven't answered this topic yet.")
-        return _confirm(entry, context.couple if context else None, timezone.now())
+        entry = _confirm(entry, context.couple if context else None, timezone.now())
+    activity_note(user_id=user.pk)
+    return entry
 
 
 def lovemap_reveal(*, user: User, topic_id: int, guess: str | None = None) -> LovemapReveal:
@@ -115,6 +122,7 @@ def lovemap_reveal(*, user: User, topic_id: int, guess: str | None = None) -> Lo
     )
     if created:
         logger.info("lovemap revealed: entry=%s viewer=%s", entry.pk, user.pk)
+    activity_note(user_id=user.pk)
     return reveal
 
 
@@ -138,4 +146,5 @@ def lovemap_guess_rate(*, user: User, guess_id: int, rating: str) -> LovemapReve
         reveal.rating = rating
         reveal.rated_at = timezone.now()
         reveal.save(update_fields=["rating", "rated_at"])
+    activity_note(user_id=user.pk)
     return reveal

@@ -10,6 +10,7 @@ from checkins import apis as checkins
 from lovemaps import apis as lovemaps
 from nuzzle.couples import apis as couples
 from nuzzle.dashboard import apis as dashboard
+from nuzzle.nudges import apis as nudges
 from prompts import apis as questions
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("v1/auth/token", couples.AuthTokenApi.as_view(), name="api-auth-token"),
     path("v1/auth/logout", couples.AuthLogoutApi.as_view(), name="api-auth-logout"),
     path("v1/me", couples.MeApi.as_view(), name="api-me"),
+    path("v1/me/preferences", nudges.PreferencesApi.as_view(), name="api-me-preferences"),
     # Couple
     path("v1/couple", couples.CoupleApi.as_view(), name="api-couple"),
     path("v1/couple/invites", couples.CoupleInviteCreateApi.as_view(), name="api-invite-create"),
@@ -89,6 +91,7 @@ urlpatterns = [
         lovemaps.LovemapFreshnessApi.as_view(),
         name="api-lovemap-freshness",
     ),
-    # Dashboard
+    # Dashboard and nudges
     path("v1/dashboard", dashboard.DashboardApi.as_view(), name="api-dashboard"),
+    path("v1/nudges", nudges.NudgeListApi.as_view(), name="api-nudge-list"),
 ]

@@ -248,6 +248,12 @@ NUDGE_LEASE_SECONDS = env.int("NUDGE_LEASE_SECONDS", default=600)
 # Emails per delivery batch (one SMTP connection each) and parallel delivery tasks.
 NUDGE_DELIVERY_BATCH = env.int("NUDGE_DELIVERY_BATCH", default=100)
 NUDGE_DELIVERY_PARALLEL = env.int("NUDGE_DELIVERY_PARALLEL", default=2)
+# Seconds to wait after each temporary SMTP failure (4xx, timeout, refused); one more
+# try after the last wait, then the nudge ends as failed.
+NUDGE_RETRY_BACKOFF_SECONDS = [
+    int(seconds)
+    for seconds in env.list("NUDGE_RETRY_BACKOFF_SECONDS", default=[60, 300, 900, 3600])
+]
 # Seconds between beat ticks (the nudge tick and the daily-question sweep). One minute
 # in production; the fault tests shorten it to watch real processes quickly.
 BEAT_INTERVAL_SECONDS = env.float("BEAT_INTERVAL_SECONDS", default=60.0)

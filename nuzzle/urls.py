@@ -15,6 +15,7 @@ from lovemaps import views as lovemaps
 from nuzzle.couples import views as couples
 from nuzzle.dashboard import views as dashboard
 from nuzzle.lib import views as lib
+from nuzzle.nudges import views as nudges
 from prompts import views as questions
 
 urlpatterns = [
@@ -40,6 +41,7 @@ urlpatterns = [
         name="password-reset-complete",
     ),
     path("account/", couples.account, name="account"),
+    path("account/nudges/", nudges.preferences, name="nudge-preferences"),
     # Pairing
     path("invite/", couples.invite, name="invite"),
     path("invite/join/", couples.invite_join, name="invite-join"),
@@ -64,6 +66,8 @@ urlpatterns = [
     path("lovemap/partner/", lovemaps.partner, name="lovemap-partner"),
     path("lovemap/partner/<id:topic_id>/reveal/", lovemaps.reveal, name="lovemap-reveal"),
     path("lovemap/guesses/<id:guess_id>/rate/", lovemaps.rate, name="lovemap-guess-rate"),
+    # Email nudges: one-click unsubscribe (no login; the signed token decides)
+    path("unsubscribe/<str:token>/", nudges.unsubscribe, name="unsubscribe"),
     # Operations
     path("healthz", lib.healthz, name="healthz"),
     path("admin/", admin.site.urls),

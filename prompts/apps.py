@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class PromptsConfig(AppConfig):
     name = "prompts"
+
+    def ready(self) -> None:
+        # Nudges sit below prompts in the layering and never import it: prompts tells
+        # nudges who is eligible for the kinds it owns.
+        from nuzzle.nudges.kinds import Kind, register
+        from prompts import selectors
+
+        register(Kind.QUESTION_READY, selectors.nudge_question_ready)
+        register(Kind.PARTNER_ANSWERED, selectors.nudge_partner_answered)

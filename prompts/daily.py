@@ -27,6 +27,8 @@ from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.choices import Reaction
 from nuzzle.lib.errors import Conflict, NotFound
 from nuzzle.lib.timezones import local_date
+from nuzzle.nudges.kinds import Kind
+from nuzzle.nudges.services import activity_note, nudge_enqueue
 from prompts import selection
 from prompts.models import (
     DailyQuestion,
@@ -217,7 +219,8 @@ def question_answer(*, user: User, question_id: int, text: str) -> tuple[Questio
     """Answer (or, before the reveal, edit my answer to) one of our open questions.
 
     The question row is locked, so when both partners answer at the same moment the
-    second one sees the first answer and the reveal happens exactly once.
+    second one sees the first answer and the reveal happens exactly once. A first
+    answer (not an edit) queues a `partner_answered` nudge for my partner.
     Returns (answer, created).
     """
     text = text.strip()
@@ -232,9 +235,18 @@ def question_answer(*, user: User, question_id: int, text: str) -> tuple[Questio
         answer, created = QuestionAnswer.objects.update_or_create(
             question=question, author=user, defaults={"text": text}
         )
-        if created and question.answers.count() == 2:
-            question.revealed_at = now
-            question.save(update_fields=["revealed_at"])
+        if created:
+            if question.answers.count() == 2:
+                question.revealed_at = now
+                question.save(update_fields=["revealed_at"])
+            context = couple_context(user)  # cached by _locked_question: no query
+            if context is not None:
+                # My partner hears that I answered (or that it is revealed), batched by
+                # nudges. In this transaction: a rollback tells no one. An edit is not news.
+                nudge_enqueue(user_id=context.partner.pk, kind=Kind.PARTNER_ANSWERED, now=now)
+    # Outside the transaction: the question's row lock is not held while the activity
+    # mark (one conditional UPDATE, at most hourly) is written.
+    activity_note(user_id=user.pk)
     logger.info("question answered: question=%s user=%s", question.pk, user.pk)
     return answer, created
 
@@ -273,6 +285,7 @@ def question_pass(*, user: User, question_id: int) -> DailyQuestion:
             couple_date=today,
             closes_at=closes_at_for(today, couple.timezone),
         )
+    activity_note(user_id=user.pk)
     logger.info("question passed: question=%s new=%s", question.pk, replacement.pk)
     return replacement
 
@@ -288,4 +301,5 @@ def question_react(*, user: User, question_id: int, reaction: str) -> QuestionRe
         result, _ = QuestionReaction.objects.update_or_create(
             question=question, author=user, defaults={"reaction": reaction}
         )
+    activity_note(user_id=user.pk)
     return result

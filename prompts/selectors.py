@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from nuzzle.couples.models import User
+from nuzzle.couples.models import Membership, User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.timezones import local_date
+from nuzzle.nudges.kinds import Context, Recipient
 from prompts.models import DailyQuestion, Prompt
 
 CHECKIN_QUESTIONS_PER_DAY = 3
@@ -158,3 +161,130 @@ def question_page(*, user: User) -> QuestionPage:
 def question_views(*, user: User, questions: list[DailyQuestion]) -> list[QuestionView]:
     now = timezone.now()
     return [question_view(question, user, now) for question in questions]
+
+
+# --- Nudges: set-based eligibility checks -----------------------------------------------
+# Registered in PromptsConfig.ready(). Each takes a batch of recipients (up to the
+# tick's batch size) and costs two queries whatever its size: the recipients' couples,
+# then those couples' open questions with who answered them. Read only: a question is
+# assigned by the sweep or on first view, never by asking whether to nudge about it.
+
+
+@dataclass(frozen=True)
+class _Pair:
+    couple_id: int
+    couple_timezone: str
+    partner_id: int
+
+
+@dataclass
+class _OpenQuestion:
+    id: int
+    couple_date: date
+    revealed: bool
+    answered_by: set[int] = field(default_factory=set)  # author ids only, never the text
+
+
+def _pairs_of(user_ids: Collection[int]) -> dict[int, _Pair]:
+    """Each of `user_ids` who is in an active couple: the couple and the partner (one
+    query: both active memberships of every couple a recipient is actively in)."""
+    rows = Membership.objects.filter(
+        ended_at__isnull=True,
+        couple__memberships__user_id__in=user_ids,
+        couple__memberships__ended_at__isnull=True,
+    ).values_list("couple_id", "user_id", "couple__timezone")
+    members: dict[int, set[int]] = defaultdict(set)
+    zones: dict[int, str] = {}
+    for couple_id, user_id, couple_timezone in rows:  # a row repeats when both are asked
+        members[couple_id].add(user_id)
+        zones[couple_id] = couple_timezone
+    pairs: dict[int, _Pair] = {}
+    for couple_id, people in members.items():
+        if len(people) != 2:
+            continue
+        first, second = people
+        for me, partner in ((first, second), (second, first)):
+            if me in user_ids:
+                pairs[me] = _Pair(couple_id, zones[couple_id], partner)
+    return pairs
+
+
+def _open_questions(couple_ids: Collection[int], now: datetime) -> dict[int, list[_OpenQuestion]]:
+    """Per couple, its questions still taking answers (open, not passed, not past
+    `closes_at`: at most three each), with the ids of who answered (one query)."""
+    rows = DailyQuestion.objects.filter(
+        couple_id__in=couple_ids, status=DailyQuestion.Status.OPEN, closes_at__gt=now
+    ).values_list("id", "couple_id", "couple_date", "revealed_at", "answers__author_id")
+    questions: dict[int, _OpenQuestion] = {}
+    by_couple: dict[int, list[_OpenQuestion]] = defaultdict(list)
+    for question_id, couple_id, couple_date, revealed_at, author_id in rows:
+        question = questions.get(question_id)
+        if question is None:
+            question = _OpenQuestion(question_id, couple_date, revealed_at is not None)
+            questions[question_id] = question
+            by_couple[couple_id].append(question)
+        if author_id is not None:
+            question.answered_by.add(author_id)
+    return by_couple
+
+
+def nudge_question_ready(recipients: Sequence[Recipient], now: datetime) -> dict[int, Context]:
+    """Who has today's question waiting: paired, the couple's question for its current
+    couple-day is open and not passed, and they have not answered it yet. Context:
+    whether the partner already has (2 queries for the batch)."""
+    ids = {recipient.user_id for recipient in recipients}
+    pairs = _pairs_of(ids)
+    questions = _open_questions({pair.couple_id for pair in pairs.values()}, now)
+    eligible: dict[int, Context] = {}
+    for user_id, pair in pairs.items():
+        today = local_date(pair.couple_timezone, now)
+        # One live question per couple-day (a passed one is not OPEN), so at most one.
+        question = next(
+            (q for q in questions.get(pair.couple_id, []) if q.couple_date == today), None
+        )
+        if question is None or user_id in question.answered_by:
+            continue
+        eligible[user_id] = {"partner_answered": pair.partner_id in question.answered_by}
+    return eligible
+
+
+def nudge_partner_answered(recipients: Sequence[Recipient], now: datetime) -> dict[int, Context]:
+    """Who has something to hear about their partner's answer: the partner answered one
+    of the couple's questions still open (the newest such one counts). Context:
+    `revealed` when both have now answered it, i.e. I had answered first (2 queries)."""
+    ids = {recipient.user_id for recipient in recipients}
+    pairs = _pairs_of(ids)
+    questions = _open_questions({pair.couple_id for pair in pairs.values()}, now)
+    eligible: dict[int, Context] = {}
+    for user_id, pair in pairs.items():
+        answered = [
+            q for q in questions.get(pair.couple_id, []) if pair.partner_id in q.answered_by
+        ]
+        if not answered:
+            continue
+        newest = max(answered, key=lambda q: (q.couple_date, q.id))
+        eligible[user_id] = {"revealed": newest.revealed}
+    return eligible
+
+
+# A question is revealed while it is open: by the end of the third couple-day after its
+# own (prompts.daily.OPEN_DAYS), plus a day for the widest gap between zones.
+_REVEAL_LAG = timedelta(days=4)
+
+
+def reveal_times(
+    *, couple_ids: Collection[int], since: datetime, until: datetime
+) -> dict[int, list[datetime]]:
+    """When each couple's questions were revealed between two instants (one query;
+    bounded by `couple_date` so it reads only recent questions, not the history)."""
+    rows = DailyQuestion.objects.filter(
+        couple_id__in=couple_ids,
+        couple_date__gte=since.date() - _REVEAL_LAG,
+        revealed_at__gte=since,
+        revealed_at__lte=until,
+    ).values_list("couple_id", "revealed_at")
+    times: dict[int, list[datetime]] = defaultdict(list)
+    for couple_id, revealed_at in rows:
+        if revealed_at is not None:  # always, by the filter; for the type checker
+            times[couple_id].append(revealed_at)
+    return times

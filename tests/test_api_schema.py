@@ -33,6 +33,7 @@ import re
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import hypothesis
 import pytest
@@ -104,6 +105,16 @@ CONFIG = schemathesis.Config.from_dict(
                 # correct 400. Success is covered by `test_success_paths_conform`.
                 "include-method": "PUT",
                 "include-path": "/api/v1/checkins/today",
+                "checks": {"positive_data_acceptance": {"enabled": False}},
+            },
+            {
+                # positive_data_acceptance does not apply: the nudge time must lie
+                # outside the quiet hours (PRODUCT.md §6), a rule across three fields and
+                # the stored preferences that no static schema can say; a generated
+                # body often breaks it, a correct 400 keyed `nudge_time`. Success is
+                # covered by `test_nudge_success_paths_conform`.
+                "include-method": "PATCH",
+                "include-path": "/api/v1/me/preferences",
                 "checks": {"positive_data_acceptance": {"enabled": False}},
             },
         ],
@@ -306,6 +317,50 @@ def test_success_paths_conform(cast):
     assert call("GET", "/api/v1/couple", inviter).status_code == 404
     assert call("POST", "/api/v1/auth/logout", inviter).status_code == 204
     assert call("GET", "/api/v1/me", inviter).status_code == 401
+
+
+@pytest.mark.usefixtures("_wsgi_in_test_transaction")
+def test_nudge_success_paths_conform(cast, token):
+    """Preferences changed and read back, and a non-empty list of my nudges, validated
+    with the same checks (random bodies mostly put the nudge time in quiet hours)."""
+    from django.utils import timezone
+
+    from nuzzle.nudges.models import Nudge
+
+    def call(method: str, path: str, **kwargs):
+        case = schema[path][method].Case(**kwargs)
+        return case.call_and_validate(headers=_auth(token))
+
+    body = {
+        "nudge_time": "07:30",
+        "days": [0, 2, 4],
+        "quiet_start": "23:00",
+        "quiet_end": "06:00",
+        # A pause must end within a year: relative to the real today.
+        "paused_until": (timezone.now().date() + timedelta(days=90)).isoformat(),
+        "kinds": {"checkin_reminder": True},
+        "daily_cap": 2,
+    }
+    changed = call("PATCH", "/api/v1/me/preferences", body=body)
+    assert changed.status_code == 200
+    assert changed.json()["kinds"]["checkin_reminder"] is True
+    resumed = call("PATCH", "/api/v1/me/preferences", body={"paused_until": None})
+    assert resumed.json()["paused_until"] is None
+    assert call("GET", "/api/v1/me/preferences").json()["nudge_time"] == "07:30"
+
+    now = timezone.now()
+    Nudge.objects.create(
+        user=cast.author,
+        kind="question_ready",
+        period="2031-01-01",
+        local_date=now.date(),
+        scheduled_for=now,
+        status=Nudge.Status.SENT,
+        sent_at=now,
+    )
+    listed = call("GET", "/api/v1/nudges", query={"page_size": 1})
+    assert listed.json()["count"] == 1
+    assert listed.json()["results"][0]["status"] == "sent"
 
 
 def _api_routes(patterns: list | None = None, prefix: str = "/api/") -> set[tuple[str, str]]:

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from checkins.services import checkin_submit
 from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples import services
+from nuzzle.nudges.tokens import unsubscribe_token
 from prompts.daily import daily_question_ensure, question_answer
 from tests.conftest import Cast, token_client
 from tests.factories import PromptFactory, new_user
@@ -96,6 +97,11 @@ def partners_guess(cast: Cast) -> int:
 def authors_checkin(cast: Cast) -> int:
     """A shared check-in by `author`: the partner may respond, nobody else may."""
     return checkin_submit(user=cast.author, mood=4).checkin.pk
+
+
+def authors_unsubscribe_link(cast: Cast) -> str:
+    """The author's one-click link for one kind: anyone holding it may use it."""
+    return f"/unsubscribe/{unsubscribe_token(cast.author.pk, 'question_ready')}/"
 
 
 LOGIN = 302  # HTML pages send anonymous visitors to the log-in page
@@ -214,6 +220,18 @@ MATRIX: dict[str, list[Row]] = {
             each(404, author=302, anonymous=LOGIN),
             {"rating": "close"},
         ),
+    ],
+    # --- HTML: email nudges ---
+    "nudge-preferences": [
+        Row("GET", "/account/nudges/", signed_in(200, anonymous=LOGIN)),
+        Row("POST", "/account/nudges/", signed_in(200, anonymous=LOGIN)),  # empty: form errors
+    ],
+    "unsubscribe": [
+        # Token only: whoever asks, the token decides (a bad one is a 404 for everyone).
+        Row("GET", authors_unsubscribe_link, each(200)),
+        Row("POST", authors_unsubscribe_link, each(200)),
+        Row("GET", "/unsubscribe/1.all.forged/", each(404)),
+        Row("POST", "/unsubscribe/1.all.forged/", each(404)),
     ],
     # --- operations ---
     "healthz": [Row("GET", "/healthz", each(200))],
@@ -334,6 +352,17 @@ MATRIX: dict[str, list[Row]] = {
         Row("GET", "/api/v1/lovemap/freshness", signed_in(200, anonymous=401)),
     ],
     "api-dashboard": [Row("GET", "/api/v1/dashboard", signed_in(200, anonymous=401))],
+    # --- API: nudges (each person's own; nothing of the partner's) ---
+    "api-me-preferences": [
+        Row("GET", "/api/v1/me/preferences", signed_in(200, anonymous=401)),
+        Row(
+            "PATCH",
+            "/api/v1/me/preferences",
+            signed_in(200, anonymous=401),
+            {"nudge_time": "18:30", "kinds": {"checkin_reminder": True}},
+        ),
+    ],
+    "api-nudge-list": [Row("GET", "/api/v1/nudges", signed_in(200, anonymous=401))],
     "api-couple-join": [
         Row(
             "POST",

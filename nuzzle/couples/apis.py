@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, logout
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
@@ -138,6 +139,9 @@ class AuthTokenApi(APIView):
         if user is None:
             # The same words whether or not the email has an account (no enumeration).
             raise Invalid("Email or password is incorrect.")
+        # A token log-in is a log-in, as a session one is (django.contrib.auth.login sends
+        # this): receivers such as last_login and the nudges' activity mark see it too.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
         return Response({"token": _token_for(user)})
 
 

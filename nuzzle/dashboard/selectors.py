@@ -3,16 +3,20 @@ with a fixed number of queries whatever the length of the couple's history."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from checkins.selectors import CheckinOverview, checkin_overview
-from lovemaps.selectors import Freshness, freshness
-from nuzzle.couples.models import Invite, User
+from checkins.selectors import CheckinOverview, checkin_overview, days_both_showed_up_between
+from lovemaps.selectors import Freshness, answers_updated_since, freshness
+from nuzzle.couples.models import Invite, Membership, User
 from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.couples.selectors import invite_pending_for
+from nuzzle.nudges.kinds import Context, Recipient
 from prompts import daily
 from prompts import selectors as questions
-from prompts.selectors import QuestionView
+from prompts.selectors import QuestionView, reveal_times
 
 
 @dataclass(frozen=True)
@@ -41,3 +45,83 @@ def _todays_question(user: User) -> QuestionView | None:
         daily.daily_question_ensure(user=user)
         found = questions.question_for_today(user=user)
     return questions.question_views(user=user, questions=[found])[0] if found else None
+
+
+# --- The weekly recap nudge ---------------------------------------------------------------
+
+RECAP_DAYS = 7
+
+
+@dataclass(frozen=True)
+class _RecapPerson:
+    couple_id: int
+    partner_id: int
+    timezone: str  # the recipient's own: the week is their last seven local days
+
+
+def _paired(user_ids: Collection[int]) -> dict[int, _RecapPerson]:
+    """Each of `user_ids` in an active couple, with the partner and their own zone (one
+    query: both active memberships of every couple a recipient is actively in)."""
+    rows = Membership.objects.filter(
+        ended_at__isnull=True,
+        couple__memberships__user_id__in=user_ids,
+        couple__memberships__ended_at__isnull=True,
+    ).values_list("couple_id", "user_id", "user__timezone")
+    members: dict[int, dict[int, str]] = defaultdict(dict)
+    for couple_id, user_id, zone in rows:  # a row repeats when both partners are asked
+        members[couple_id][user_id] = zone
+    paired: dict[int, _RecapPerson] = {}
+    for couple_id, people in members.items():
+        if len(people) != 2:
+            continue
+        for me, zone in people.items():
+            if me in user_ids:
+                partner = next(other for other in people if other != me)
+                paired[me] = _RecapPerson(couple_id, partner, zone)
+    return paired
+
+
+def nudge_weekly_recap(recipients: Sequence[Recipient], now: datetime) -> dict[int, Context]:
+    """The week behind each paired recipient (the seven local days ending on their
+    today): days both shared a check-in, questions revealed, and the partner's love-map
+    updates. Counts only, never words; nobody with nothing to show gets an empty recap.
+
+    Registered in DashboardConfig.ready(). Four queries for the whole batch (couples,
+    then one per feature app, each reading the widest window of the batch and counted
+    per person here), whatever the batch size.
+    """
+    people = _paired({recipient.user_id for recipient in recipients})
+    asked = [recipient for recipient in recipients if recipient.user_id in people]
+    if not asked:
+        return {}
+    span = timedelta(days=RECAP_DAYS - 1)
+    since = {
+        r.user_id: daily.local_midnight(r.local_date - span, people[r.user_id].timezone)
+        for r in asked
+    }
+    couple_ids = {person.couple_id for person in people.values()}
+    together = days_both_showed_up_between(
+        couple_ids=couple_ids,
+        date_from=min(r.local_date for r in asked) - span,
+        date_to=max(r.local_date for r in asked),
+    )
+    earliest = min(since.values())
+    revealed = reveal_times(couple_ids=couple_ids, since=earliest, until=now)
+    updated = answers_updated_since(couple_ids=couple_ids, since=earliest)
+    eligible: dict[int, Context] = {}
+    for recipient in asked:
+        person, start = people[recipient.user_id], since[recipient.user_id]
+        first_day = recipient.local_date - span
+        context: Context = {
+            "days_together": sum(
+                first_day <= day <= recipient.local_date
+                for day in together.get(person.couple_id, ())
+            ),
+            "questions_revealed": sum(at >= start for at in revealed.get(person.couple_id, ())),
+            "lovemap_updates": sum(
+                at >= start for at in updated.get((person.couple_id, person.partner_id), ())
+            ),
+        }
+        if any(context.values()):
+            eligible[recipient.user_id] = context
+    return eligible

@@ -188,7 +188,7 @@ def _plan(batch: Sequence[_Person], now: datetime) -> tuple[int, int]:
                     local_date=day,
                     scheduled_for=slot,
                     status=Nudge.Status.PENDING if outcome == "send" else Nudge.Status.SKIPPED,
-                    reason="" if outcome == "send" else _late_reason(person.rules, slot, now),
+                    reason="" if outcome == "send" else late_reason(person.rules, slot, now),
                     next_attempt_at=now if outcome == "send" else None,
                     context=context or {},
                     created_at=now,
@@ -248,7 +248,7 @@ def _decide(
 ) -> Outcome:
     if context is None or (spec.kind.value, period) in person.keys:
         return "idle"  # nothing to say, or already said this period
-    if _too_late(person.rules, slot, now):
+    if too_late(person.rules, slot, now):
         return "late"
     if person.today_count >= person.prefs.daily_cap:
         return "held"
@@ -262,9 +262,10 @@ def _decide(
     return "send"
 
 
-def _too_late(rules: Rules, slot: datetime, now: datetime) -> bool:
+def too_late(rules: Rules, slot: datetime, now: datetime) -> bool:
     """A nudge that cannot go near its time is skipped: past the send window, on a
-    later local day, or now inside quiet hours (the scheduler was down for hours)."""
+    later local day, or now inside quiet hours (the scheduler was down for hours).
+    Asked twice: here when planning, and by delivery just before each send."""
     return (
         now - slot > send_window()
         or local_day(rules, now) != local_day(rules, slot)
@@ -272,7 +273,8 @@ def _too_late(rules: Rules, slot: datetime, now: datetime) -> bool:
     )
 
 
-def _late_reason(rules: Rules, slot: datetime, now: datetime) -> str:
+def late_reason(rules: Rules, slot: datetime, now: datetime) -> str:
+    """Why `too_late` said no, in words for the outbox row."""
     if in_quiet_hours(rules, now):
         return "not sent: it was already quiet hours when it could go out"
     return f"not sent: {int((now - slot).total_seconds() // 60)} minutes late"

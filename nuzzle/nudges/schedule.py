@@ -87,6 +87,8 @@ def is_send_day(rules: Rules, day: date) -> bool:
 def first_slot_from(rules: Rules, day: date) -> datetime | None:
     """The nudge time on the first send day on or after `day` (None: no send days)."""
     if rules.paused_until is not None and day <= rules.paused_until:
+        if rules.paused_until >= date.max - timedelta(days=LOOKAHEAD_DAYS):
+            return None  # paused until the end of the calendar: never
         day = rules.paused_until + timedelta(days=1)
     for offset in range(LOOKAHEAD_DAYS):
         candidate = day + timedelta(days=offset)

@@ -1,11 +1,12 @@
-"""Reads about nudges: a person's preferences (as plain data) and their own nudges."""
+"""Reads about nudges: a person's preferences (as plain data), their own nudges, and the
+operators' view of the whole pipeline (`backlog`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 
 from nuzzle.couples.models import User
 from nuzzle.nudges.kinds import CATALOGUE
@@ -49,3 +50,84 @@ def preferences_get(*, user: User) -> PreferencesView:
 def nudge_list(*, user: User) -> QuerySet[Nudge]:
     """My own nudges, newest first. Nobody else's, ever (not even my partner's)."""
     return Nudge.objects.filter(user=user).order_by("-scheduled_for", "-id")
+
+
+# --- Operators: the backlog ----------------------------------------------------------
+
+BACKLOG_RECENT = timedelta(hours=24)
+# The worker-held states, in the order of the `nudge_leased` index's condition, so the
+# query's `status IN (...)` is the index's and PostgreSQL uses it.
+_LEASED = [Nudge.Status.CLAIMED.value, Nudge.Status.SENDING.value]
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Counts across everyone: no person, no content."""
+
+    now: datetime
+    schedules_due: int  # enabled schedule rows with next_due_at <= now (the tick's work)
+    oldest_schedule_due_at: datetime | None
+    pending_due: int  # outbox rows a delivery run would claim now
+    pending_later: int  # waiting for their next attempt (back-off)
+    retrying: int  # of all pending rows, those that already failed at least once
+    oldest_pending_due_at: datetime | None
+    claimed: int
+    sending: int
+    leases_expired: int  # claimed/sending past their lease: a worker died (the tick recovers)
+    recent: dict[str, int]  # terminal status → count, of nudges scheduled in the last 24 h
+
+    @property
+    def oldest_pending_age(self) -> timedelta | None:
+        """How long the longest-waiting due pending row has been due."""
+        if self.oldest_pending_due_at is None:
+            return None
+        return max(self.now - self.oldest_pending_due_at, timedelta(0))
+
+    @property
+    def oldest_schedule_age(self) -> timedelta | None:
+        if self.oldest_schedule_due_at is None:
+            return None
+        return max(self.now - self.oldest_schedule_due_at, timedelta(0))
+
+
+def backlog(*, now: datetime) -> Backlog:
+    """Where the nudge pipeline stands at `now`, for operators (`manage.py nudges_backlog`).
+
+    Four aggregate queries, whatever the number of people. The first three filter exactly
+    on the conditions of the partial indexes in `models.py` (`nudge_schedule_due`,
+    `nudge_pending_due`, `nudge_leased`), so they read only the rows still in flight.
+    The last counts outcomes of the last 24 h by `scheduled_for`; no index covers that
+    (none of the hot paths needs one), so it scans the outbox: fine for an occasional
+    operator's command, not for a per-request page.
+    """
+    schedules = NudgeSchedule.objects.filter(
+        enabled=True, next_due_at__isnull=False, next_due_at__lte=now
+    ).aggregate(due=Count("pk"), oldest=Min("next_due_at"))
+    due_now = Q(next_attempt_at__lte=now)
+    pending = Nudge.objects.filter(status=Nudge.Status.PENDING).aggregate(
+        due=Count("pk", filter=due_now),
+        later=Count("pk", filter=~due_now | Q(next_attempt_at__isnull=True)),
+        retrying=Count("pk", filter=Q(attempts__gt=0)),
+        oldest=Min("next_attempt_at", filter=due_now),
+    )
+    leased = Nudge.objects.filter(status__in=_LEASED).aggregate(
+        claimed=Count("pk", filter=Q(status=Nudge.Status.CLAIMED)),
+        sending=Count("pk", filter=Q(status=Nudge.Status.SENDING)),
+        expired=Count("pk", filter=Q(lease_until__lt=now)),
+    )
+    recent = Nudge.objects.filter(
+        scheduled_for__gt=now - BACKLOG_RECENT, status__in=Nudge.TERMINAL
+    ).aggregate(**{status: Count("pk", filter=Q(status=status)) for status in Nudge.TERMINAL})
+    return Backlog(
+        now=now,
+        schedules_due=schedules["due"],
+        oldest_schedule_due_at=schedules["oldest"],
+        pending_due=pending["due"],
+        pending_later=pending["later"],
+        retrying=pending["retrying"],
+        oldest_pending_due_at=pending["oldest"],
+        claimed=leased["claimed"],
+        sending=leased["sending"],
+        leases_expired=leased["expired"],
+        recent={str(status): recent[status] for status in Nudge.TERMINAL},
+    )

@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from nuzzle.couples.models import User
+from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind, KindSpec
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.schedule import (
@@ -26,7 +27,8 @@ from nuzzle.nudges.schedule import (
 
 logger = logging.getLogger(__name__)
 
-ACTIVITY_GRANULARITY = timedelta(hours=1)  # last_active_at is written at most this often
+ACTIVITY_GRANULARITY = timedelta(hours=1)
+MAX_PAUSE = timedelta(days=366)  # last_active_at is written at most this often
 _UNSET = object()
 
 
@@ -137,6 +139,12 @@ def preferences_update(
         prefs.quiet_end = quiet_end
     if paused_until is not _UNSET:
         prefs.paused_until = paused_until  # type: ignore[assignment]
+        if prefs.paused_until is not None and prefs.paused_until > (
+            local_date(user.timezone, now) + MAX_PAUSE
+        ):
+            errors["paused_until"] = [
+                "Pause for a year at most. To stop emails for good, switch the kinds off."
+            ]
     if daily_cap is not None:
         prefs.daily_cap = daily_cap
     unknown = sorted(set(kinds or {}) - set(SPECS))

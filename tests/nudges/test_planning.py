@@ -23,15 +23,15 @@ from tests.nudges.helpers import everyone, only_checks
 pytestmark = pytest.mark.django_db
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def person(tz: str, at: datetime, **prefs: object):
     """A person created at `at` with only `question_ready` switched on, unless `kinds`
     switches on others."""
     switched = {kind.value: kind == Kind.QUESTION_READY for kind in Kind}
-    switched.update(prefs.pop("kinds", {}))  # type: ignore[arg-type]
+    switched.update(prefs.pop("kinds", {}))  # type: ignore[call-overload]
     with time_machine.travel(at, tick=False):
         user = new_user(timezone=tz)
         preferences_update(user=user, kinds=switched, now=at, **prefs)  # type: ignore[arg-type]
@@ -290,3 +290,10 @@ def test_schedule_reset_keeps_a_weekly_kind_seven_days_from_its_last_send():
     schedule_reset(user=user, prefs=prefs, now=utc(2026, 11, 18, 9))
     row = NudgeSchedule.objects.get(user=user, kind=Kind.LOVEMAP_STALE)
     assert row.next_due_at == utc(2026, 11, 23, 19)
+
+
+def test_a_pause_longer_than_a_year_is_refused_with_a_clear_error():
+    user = new_user()
+    with pytest.raises(ValidationError, match="a year at most"):
+        preferences_update(user=user, paused_until=date(2099, 1, 1))
+    assert NudgePreferences.objects.get(user=user).paused_until is None

@@ -21,8 +21,8 @@ from nuzzle.nudges.schedule import (
 )
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def rules(tz: str = "America/New_York", **overrides: object) -> Rules:
@@ -119,3 +119,7 @@ def test_periods_are_local_dates_or_iso_weeks_and_a_held_recap_keeps_its_week():
 
 def test_days_round_trip_through_the_mask():
     assert mask_to_days(days_to_mask([6, 0, 3, 3])) == [0, 3, 6]
+
+
+def test_a_pause_to_the_end_of_the_calendar_means_never_not_a_crash():
+    assert next_slot(rules("UTC", paused_until=date.max), utc(2026, 11, 20)) is None

@@ -1,0 +1,293 @@
+"""JSON API for nudges (API.md: `GET/PATCH /api/v1/me/preferences`, `GET /api/v1/nudges`).
+
+One view per path; each method parses input, calls one service or selector, and
+formats the output. The rules (nudge time outside quiet hours, known kinds, the cap's
+range) live in `services.preferences_update`, which reports them keyed by field.
+
+Parsing is strict, like the rest of the API (`nuzzle.lib.api`): a field accepts exactly
+the JSON type its schema names — no "3" for 3, no 1 for true — so Schemathesis's
+negative cases are refused and its positive ones understood.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, time
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from nuzzle.couples.scoping import requester
+from nuzzle.lib.api import PageQuerySerializer, Pagination, StrictBooleanField, paginated
+from nuzzle.nudges import selectors, services
+from nuzzle.nudges.kinds import CATALOGUE, Kind
+from nuzzle.nudges.models import MAX_DAILY_CAP, Nudge
+from nuzzle.nudges.selectors import PreferencesView
+
+# ECMA-262 and Python `re` read this alike; Python matching uses `fullmatch`, so a
+# trailing newline (which Python's `$` would let through) is refused too.
+HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_HH_MM = re.compile(HH_MM.removeprefix("^").removesuffix("$"), re.ASCII)
+# A pause ends on a day in years 2000–2999: far enough for any real pause, and it keeps
+# the schedule's date arithmetic (a day after the pause, a week of look-ahead) inside
+# what `datetime.date` can hold. The pattern says exactly which strings are such days
+# (leap years included), because Schemathesis generates from it and ignores `format`.
+PAUSE_YEARS = (2000, 2999)
+_COMMON_DAY = (
+    r"2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP_DAY = r"2(?:[0-9](?:0[48]|[2468][048]|[13579][26])|[048]00)-02-29"
+PAUSE_PATTERN = rf"^(?:{_COMMON_DAY}|{_LEAP_DAY})$"
+_PAUSE_DAY = re.compile(PAUSE_PATTERN.removeprefix("^").removesuffix("$"), re.ASCII)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """JSON integers only: DRF's own also takes "3", 3.0 and true (a bool is an int in
+    Python), none of which the schema (type integer) allows."""
+
+    default_error_messages = {"invalid": "A whole number is required."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        value: int = super().to_internal_value(data)
+        return value
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": HH_MM, "description": '24-hour HH:MM, e.g. "19:00".'}
+)
+class HourMinuteField(serializers.Field):
+    """A local wall-clock time as "HH:MM" (24-hour), both ways."""
+
+    default_error_messages = {"invalid": 'Use the 24-hour "HH:MM" form, e.g. "19:00".'}
+
+    def to_internal_value(self, data: Any) -> time:
+        match = _HH_MM.fullmatch(data) if isinstance(data, str) else None
+        if match is None:
+            self.fail("invalid")
+        hour, minute = data.split(":")
+        return time(int(hour), int(minute))
+
+    def to_representation(self, value: time) -> str:
+        return value.strftime("%H:%M")
+
+
+_DAYS_SCHEMA = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 0, "maximum": 6},
+    "uniqueItems": True,
+    "maxItems": 7,
+    "description": "Nudge days, 0 = Monday … 6 = Sunday. Empty: no nudge days.",
+    "example": [0, 1, 2, 3, 4, 5, 6],
+}
+
+
+@extend_schema_field(_DAYS_SCHEMA)
+class DaysField(serializers.Field):
+    """Weekdays as a list of distinct numbers 0 (Monday) to 6 (Sunday)."""
+
+    default_error_messages = {
+        "invalid": "A list of weekday numbers is required.",
+        "day": "Days are numbers from 0 (Monday) to 6 (Sunday).",
+        "unique": "Each day may appear once.",
+    }
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        if not isinstance(data, list):
+            self.fail("invalid")
+        if any(isinstance(day, bool) or not isinstance(day, int) for day in data):
+            self.fail("day")
+        if any(not 0 <= day <= 6 for day in data):
+            self.fail("day")
+        if len(set(data)) != len(data):
+            self.fail("unique")
+        return list(data)
+
+    def to_representation(self, value: list[int]) -> list[int]:
+        return sorted(value)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date",
+        "pattern": PAUSE_PATTERN,
+        "nullable": True,
+        "description": "No nudges up to and including this local date (a day in the "
+        f"years {PAUSE_YEARS[0]}–{PAUSE_YEARS[1]}); null: not paused.",
+    }
+)
+class PauseDateField(serializers.Field):
+    """`YYYY-MM-DD` or null (not paused)."""
+
+    default_error_messages = {
+        "invalid": 'Use a date like "2025-06-30", or null.',
+        "range": f"Pick a date in the years {PAUSE_YEARS[0]}–{PAUSE_YEARS[1]}.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> date:
+        if not isinstance(data, str) or not _DATE.fullmatch(data):
+            self.fail("invalid")
+        if not _PAUSE_DAY.fullmatch(data):
+            try:
+                date.fromisoformat(data)
+            except ValueError:
+                self.fail("invalid")
+            self.fail("range")
+        return date.fromisoformat(data)
+
+    def to_representation(self, value: date) -> str:
+        return value.isoformat()
+
+
+def _kinds_schema(*, every_kind: bool) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            spec.kind.value: {"type": "boolean", "description": spec.description}
+            for spec in CATALOGUE
+        },
+        "additionalProperties": False,
+    }
+    if every_kind:
+        schema["required"] = [spec.kind.value for spec in CATALOGUE]
+        schema["description"] = "Every kind: on (true) or off (false)."
+    else:
+        schema["description"] = "Kinds to turn on (true) or off (false); others stay as they are."
+    return schema
+
+
+@extend_schema_field(_kinds_schema(every_kind=False))
+class KindsInputField(serializers.Field):
+    """{kind: bool} for some kinds. Which names are kinds is the service's to say (an
+    unknown one is a 400 keyed `kinds`); here only the shape is checked."""
+
+    default_error_messages = {"invalid": "An object of kind names to true or false is required."}
+
+    def to_internal_value(self, data: Any) -> dict[str, bool]:
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        child = StrictBooleanField()
+        try:
+            return {str(name): child.to_internal_value(value) for name, value in data.items()}
+        except serializers.ValidationError:
+            self.fail("invalid")
+
+
+@extend_schema_field(_kinds_schema(every_kind=True))
+class KindsOutputField(serializers.Field):
+    def to_representation(self, value: dict[str, bool]) -> dict[str, bool]:
+        return dict(value)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": [kind.value for kind in Kind]}, component_name="NudgeKindEnum"
+)
+class NudgeKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=Kind.choices, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": [status.value for status in Nudge.Status]},
+    component_name="NudgeStatusEnum",
+)
+class NudgeStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=Nudge.Status.choices, **kwargs)
+
+
+class PreferencesApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        nudge_time = HourMinuteField(required=False, help_text="Local time, 24-hour HH:MM.")
+        days = DaysField(required=False)
+        quiet_start = HourMinuteField(required=False)
+        quiet_end = HourMinuteField(required=False, help_text="Equal to quiet_start: none.")
+        paused_until = PauseDateField(required=False)
+        kinds = KindsInputField(required=False)
+        daily_cap = StrictIntegerField(min_value=1, max_value=MAX_DAILY_CAP, required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        nudge_time = HourMinuteField()
+        days = DaysField()
+        quiet_start = HourMinuteField()
+        quiet_end = HourMinuteField()
+        paused_until = serializers.DateField(allow_null=True)
+        kinds = KindsOutputField()
+        daily_cap = serializers.IntegerField(min_value=1, max_value=MAX_DAILY_CAP)
+        timezone = serializers.CharField(help_text="My time zone (change it on /api/v1/me).")
+        suppressed = serializers.BooleanField(
+            help_text="The mail server refused my address; nothing is sent until I save "
+            "my preferences again."
+        )
+
+    @staticmethod
+    def _payload(view: PreferencesView) -> dict[str, Any]:
+        return {
+            "nudge_time": view.nudge_time,
+            "days": view.days,
+            "quiet_start": view.quiet_start,
+            "quiet_end": view.quiet_end,
+            "paused_until": view.paused_until,
+            "kinds": view.kinds,
+            "daily_cap": view.daily_cap,
+            "timezone": view.timezone,
+            "suppressed": view.suppressed_at is not None,
+        }
+
+    @extend_schema(responses={200: OutputSerializer}, summary="My nudge preferences")
+    def get(self, request: Request) -> Response:
+        view = selectors.preferences_get(user=requester(request))
+        return Response(self.OutputSerializer(self._payload(view)).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+        summary="Change my nudge preferences (any subset of the fields)",
+    )
+    def patch(self, request: Request) -> Response:
+        user = requester(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data:  # nothing given: nothing to change (nor to un-suppress)
+            # The field names are the service's keyword names; a field not sent is
+            # not passed, so `paused_until: null` (resume) differs from "not sent".
+            services.preferences_update(user=user, **data.validated_data)
+        view = selectors.preferences_get(user=user)
+        return Response(self.OutputSerializer(self._payload(view)).data)
+
+
+class NudgeListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = NudgeKindField()
+        # UTC whoever asks (API.md): not the zone a browser session activates.
+        scheduled_for = serializers.DateTimeField(default_timezone=UTC)
+        sent_at = serializers.DateTimeField(default_timezone=UTC, allow_null=True)
+        status = NudgeStatusField()
+        reason = serializers.CharField(
+            allow_blank=True, help_text="Why it was skipped or failed; empty otherwise."
+        )
+
+    @extend_schema(
+        parameters=[PageQuerySerializer],
+        responses={200: paginated(OutputSerializer, name="PaginatedNudgeList")},
+        summary="My own nudges, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        PageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+        paginator = Pagination()
+        queryset = selectors.nudge_list(user=requester(request))
+        page = paginator.paginate_queryset(queryset, request, view=self) or []
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

@@ -1,0 +1,119 @@
+"""HTML pages for nudges: email preferences (signed in) and unsubscribing (token only).
+
+Both parse input, call one service or selector, and render; the JSON API backs the same
+preferences with the same services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from nuzzle.couples.scoping import requester
+from nuzzle.lib.forms import add_service_error
+from nuzzle.lib.timezones import local_date
+from nuzzle.nudges import selectors, services, tokens
+from nuzzle.nudges.forms import NudgePreferencesForm
+from nuzzle.nudges.kinds import Kind
+from nuzzle.nudges.models import Nudge
+
+RECENT_NUDGES = 10
+
+# How each outbox state reads to the person it was for.
+STATUS_WORDS: dict[str, str] = {
+    Nudge.Status.PENDING: "On its way",
+    Nudge.Status.CLAIMED: "On its way",
+    Nudge.Status.SENDING: "On its way",
+    Nudge.Status.SENT: "Sent",
+    Nudge.Status.SKIPPED: "Not sent",
+    Nudge.Status.SUPPRESSED: "Not sent",
+    Nudge.Status.FAILED: "Couldn't be delivered",
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """When and which nudges come, plus the last few that were planned for me."""
+    user = requester(request)
+    today = local_date(user.timezone)
+    if request.method == "POST" and request.POST.get("action") == "resume":
+        return _resume(request)
+    prefs = selectors.preferences_get(user=user)
+    form = NudgePreferencesForm(
+        request.POST or None,
+        initial=NudgePreferencesForm.initial_from(prefs, today=today),
+        today=today,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.preferences_update(
+                user=user,
+                nudge_time=data["nudge_time"],
+                days=data["days"],
+                quiet_start=data["quiet_start"],
+                quiet_end=data["quiet_end"],
+                paused_until=data["paused_until"],
+                daily_cap=data["daily_cap"],
+                kinds=form.kinds(),
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Saved. Your nudges follow these settings from now on.")
+            return redirect("nudge-preferences")
+    recent = [
+        {
+            "nudge": nudge,
+            "label": Kind(nudge.kind).label,
+            "status": STATUS_WORDS.get(nudge.status, nudge.status),
+        }
+        for nudge in selectors.nudge_list(user=user)[:RECENT_NUDGES]
+    ]
+    paused = prefs.paused_until is not None and prefs.paused_until >= today
+    return render(
+        request,
+        "nudges/preferences.html",
+        {"form": form, "prefs": prefs, "paused": paused, "recent": recent},
+    )
+
+
+def _resume(request: HttpRequest) -> HttpResponse:
+    try:
+        services.preferences_update(user=requester(request), paused_until=None)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Nudges are back on.")
+    return redirect("nudge-preferences")
+
+
+# The signed token in the URL is the whole credential here, on purpose: RFC 8058 one-click
+# unsubscribe has the mail client POST `List-Unsubscribe=One-Click` to this URL with no
+# cookies and so no CSRF token, and the person may not be signed in on this device at all.
+# CSRF protection guards a *session's* authority; this view uses none (it never looks at
+# request.user), and a forged cross-site POST could only do what the token already allows —
+# stop emails to the person it was sent to. So the view is csrf_exempt. GET never acts
+# (link scanners and previews fetch URLs in emails); POST acts and is idempotent.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user_id, kind = tokens.unsubscribe_read(token)
+    except tokens.BadUnsubscribeToken:
+        return render(request, "nudges/unsubscribe_invalid.html", status=404)
+    context = {"kind": kind, "kind_label": Kind(kind).label if kind else None}
+    if request.method == "POST":
+        # A deleted account has no rows left: this does nothing and the page reads the
+        # same, so the link does not tell whether the account still exists.
+        services.nudges_unsubscribe(user_id=user_id, kind=kind)
+        return render(request, "nudges/unsubscribe_done.html", context)
+    return render(request, "nudges/unsubscribe.html", context)
