@@ -19,11 +19,12 @@ from django.test.utils import CaptureQueriesContext
 from nuzzle.celery import app as celery_app
 from nuzzle.couples.models import User
 from nuzzle.nudges import delivery, kinds, tasks
-from nuzzle.nudges.delivery import backoff, classify, max_attempts, nudges_deliver
+from nuzzle.nudges.delivery import backoff, max_attempts, nudges_deliver
 from nuzzle.nudges.kinds import Kind, Recipient
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.planning import leases_recover
 from nuzzle.nudges.schedule import local_day
+from nuzzle.nudges.smtp_outcomes import classify
 from tests.factories import couple_of, new_user
 from tests.nudges.smtp import SmtpServer, free_port
 
