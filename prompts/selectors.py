@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from nuzzle.couples.models import Membership, User
+from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
+from nuzzle.couples.selectors import active_pairs
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.kinds import Context, Recipient
 from prompts.models import DailyQuestion, Prompt
@@ -170,43 +171,12 @@ def question_views(*, user: User, questions: list[DailyQuestion]) -> list[Questi
 # assigned by the sweep or on first view, never by asking whether to nudge about it.
 
 
-@dataclass(frozen=True)
-class _Pair:
-    couple_id: int
-    couple_timezone: str
-    partner_id: int
-
-
 @dataclass
 class _OpenQuestion:
     id: int
     couple_date: date
     revealed: bool
     answered_by: set[int] = field(default_factory=set)  # author ids only, never the text
-
-
-def _pairs_of(user_ids: Collection[int]) -> dict[int, _Pair]:
-    """Each of `user_ids` who is in an active couple: the couple and the partner (one
-    query: both active memberships of every couple a recipient is actively in)."""
-    rows = Membership.objects.filter(
-        ended_at__isnull=True,
-        couple__memberships__user_id__in=user_ids,
-        couple__memberships__ended_at__isnull=True,
-    ).values_list("couple_id", "user_id", "couple__timezone")
-    members: dict[int, set[int]] = defaultdict(set)
-    zones: dict[int, str] = {}
-    for couple_id, user_id, couple_timezone in rows:  # a row repeats when both are asked
-        members[couple_id].add(user_id)
-        zones[couple_id] = couple_timezone
-    pairs: dict[int, _Pair] = {}
-    for couple_id, people in members.items():
-        if len(people) != 2:
-            continue
-        first, second = people
-        for me, partner in ((first, second), (second, first)):
-            if me in user_ids:
-                pairs[me] = _Pair(couple_id, zones[couple_id], partner)
-    return pairs
 
 
 def _open_questions(couple_ids: Collection[int], now: datetime) -> dict[int, list[_OpenQuestion]]:
@@ -233,7 +203,7 @@ def nudge_question_ready(recipients: Sequence[Recipient], now: datetime) -> dict
     couple-day is open and not passed, and they have not answered it yet. Context:
     whether the partner already has (2 queries for the batch)."""
     ids = {recipient.user_id for recipient in recipients}
-    pairs = _pairs_of(ids)
+    pairs = active_pairs(user_ids=ids)
     questions = _open_questions({pair.couple_id for pair in pairs.values()}, now)
     eligible: dict[int, Context] = {}
     for user_id, pair in pairs.items():
@@ -253,7 +223,7 @@ def nudge_partner_answered(recipients: Sequence[Recipient], now: datetime) -> di
     of the couple's questions still open (the newest such one counts). Context:
     `revealed` when both have now answered it, i.e. I had answered first (2 queries)."""
     ids = {recipient.user_id for recipient in recipients}
-    pairs = _pairs_of(ids)
+    pairs = active_pairs(user_ids=ids)
     questions = _open_questions({pair.couple_id for pair in pairs.values()}, now)
     eligible: dict[int, Context] = {}
     for user_id, pair in pairs.items():

@@ -3,16 +3,15 @@ with a fixed number of queries whatever the length of the couple's history."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from checkins.selectors import CheckinOverview, checkin_overview, days_both_showed_up_between
 from lovemaps.selectors import Freshness, answers_updated_since, freshness
-from nuzzle.couples.models import Invite, Membership, User
+from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context
-from nuzzle.couples.selectors import invite_pending_for
+from nuzzle.couples.selectors import active_pairs, invite_pending_for
 from nuzzle.nudges.kinds import Context, Recipient
 from prompts import daily
 from prompts import selectors as questions
@@ -52,35 +51,6 @@ def _todays_question(user: User) -> QuestionView | None:
 RECAP_DAYS = 7
 
 
-@dataclass(frozen=True)
-class _RecapPerson:
-    couple_id: int
-    partner_id: int
-    timezone: str  # the recipient's own: the week is their last seven local days
-
-
-def _paired(user_ids: Collection[int]) -> dict[int, _RecapPerson]:
-    """Each of `user_ids` in an active couple, with the partner and their own zone (one
-    query: both active memberships of every couple a recipient is actively in)."""
-    rows = Membership.objects.filter(
-        ended_at__isnull=True,
-        couple__memberships__user_id__in=user_ids,
-        couple__memberships__ended_at__isnull=True,
-    ).values_list("couple_id", "user_id", "user__timezone")
-    members: dict[int, dict[int, str]] = defaultdict(dict)
-    for couple_id, user_id, zone in rows:  # a row repeats when both partners are asked
-        members[couple_id][user_id] = zone
-    paired: dict[int, _RecapPerson] = {}
-    for couple_id, people in members.items():
-        if len(people) != 2:
-            continue
-        for me, zone in people.items():
-            if me in user_ids:
-                partner = next(other for other in people if other != me)
-                paired[me] = _RecapPerson(couple_id, partner, zone)
-    return paired
-
-
 def nudge_weekly_recap(recipients: Sequence[Recipient], now: datetime) -> dict[int, Context]:
     """The week behind each paired recipient (the seven local days ending on their
     today): days both shared a check-in, questions revealed, and the partner's love-map
@@ -90,7 +60,7 @@ def nudge_weekly_recap(recipients: Sequence[Recipient], now: datetime) -> dict[i
     then one per feature app, each reading the widest window of the batch and counted
     per person here), whatever the batch size.
     """
-    people = _paired({recipient.user_id for recipient in recipients})
+    people = active_pairs(user_ids={recipient.user_id for recipient in recipients})
     asked = [recipient for recipient in recipients if recipient.user_id in people]
     if not asked:
         return {}

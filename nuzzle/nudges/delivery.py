@@ -50,7 +50,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from nuzzle.couples.models import Membership
+from nuzzle.couples.selectors import active_pairs
 from nuzzle.nudges import emails, kinds, planning, services
 from nuzzle.nudges.kinds import SPECS
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
@@ -212,7 +212,7 @@ class _Batch:
             else:
                 candidates[row.kind].append((row, rules))
         ready: list[_Ready] = []
-        partners = _partner_names({row.user_id for p in candidates.values() for row, _ in p})
+        partners = active_pairs(user_ids={row.user_id for p in candidates.values() for row, _ in p})
         for kind, pairs in candidates.items():
             contexts = self._ask(kind, pairs, now)
             if contexts is None:
@@ -228,7 +228,7 @@ class _Batch:
                     email=user.email,
                     display_name=user.display_name,
                     timezone=user.timezone,
-                    partner_name=partners.get(user.pk),
+                    partner_name=partners[user.pk].partner_name if user.pk in partners else None,
                 )
                 ready.append(_Ready(row, recipient, rules, context))
         for reason, skipped in skips.items():
@@ -448,22 +448,3 @@ def _sendable(row: Nudge, switched_off: set[tuple[int, str]], now: datetime) -> 
     if planning.too_late(rules, row.scheduled_for, now):
         return planning.late_reason(rules, row.scheduled_for, now)
     return rules
-
-
-def _partner_names(user_ids: set[int]) -> dict[int, str]:
-    """Each person's current partner's display name, in one query."""
-    couples = Membership.objects.filter(user_id__in=user_ids, ended_at__isnull=True).values(
-        "couple_id"
-    )
-    members: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for couple_id, user_id, name in Membership.objects.filter(
-        couple_id__in=couples, ended_at__isnull=True
-    ).values_list("couple_id", "user_id", "user__display_name"):
-        members[couple_id].append((user_id, name))
-    names: dict[int, str] = {}
-    for people in members.values():
-        for user_id, _ in people:
-            others = [name for other, name in people if other != user_id]
-            if user_id in user_ids and others:
-                names[user_id] = others[0]
-    return names
