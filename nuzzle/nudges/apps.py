@@ -9,4 +9,4 @@ class NudgesConfig(AppConfig):
     verbose_name = "Nudges"
 
     def ready(self) -> None:
-        from nuzzle.nudges import signals  # noqa: F401  (connects the receivers)
+        from nuzzle.nudges import checks, signals  # noqa: F401  (connect and register)

@@ -52,6 +52,7 @@ from django.utils import timezone
 
 from nuzzle.couples.selectors import active_pairs
 from nuzzle.nudges import emails, kinds, planning, services
+from nuzzle.nudges.checks import LEASE_TIMEOUTS
 from nuzzle.nudges.kinds import SPECS
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.schedule import Rules, is_send_day, local_day
@@ -256,7 +257,7 @@ class _Batch:
     # Step 3: sending.
 
     def _send_all(self, ready: list[_Ready]) -> None:
-        margin = timedelta(seconds=3 * (settings.EMAIL_TIMEOUT or 10))
+        margin = timedelta(seconds=LEASE_TIMEOUTS * (settings.EMAIL_TIMEOUT or 10))
         for index, item in enumerate(ready):
             row, now = item.row, self.clock()
             if now >= self.claimed.lease_until - margin:

@@ -155,9 +155,11 @@ class Nudge(models.Model):
             ),
         ]
         indexes: ClassVar = [
-            # Delivery claims due pending rows; the index holds only those.
+            # Delivery claims due pending rows; the index holds only those. The id makes
+            # its ORDER BY (next_attempt_at, id) an index walk: every row of one tick
+            # shares one next_attempt_at, and without it each claim sorted them all.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["next_attempt_at", "id"],
                 name="nudge_pending_due",
                 condition=Q(status="pending"),
             ),

@@ -123,3 +123,13 @@ def test_days_round_trip_through_the_mask():
 
 def test_a_pause_to_the_end_of_the_calendar_means_never_not_a_crash():
     assert next_slot(rules("UTC", paused_until=date.max), utc(2026, 11, 20)) is None
+
+
+def test_a_lease_too_short_for_the_smtp_timeout_is_a_configuration_error(settings):
+    from nuzzle.nudges.checks import lease_outlasts_smtp
+
+    settings.EMAIL_TIMEOUT, settings.NUDGE_LEASE_SECONDS = 10, 600
+    assert lease_outlasts_smtp() == []
+    settings.NUDGE_LEASE_SECONDS = 30
+    (error,) = lease_outlasts_smtp()
+    assert error.id == "nudges.E001"

@@ -1,0 +1,29 @@
+"""System checks for nudge settings that only make sense together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+
+# Delivery sends only while at least this many SMTP timeouts of its lease remain, so a
+# slow server cannot keep a row past its lease (see delivery.py).
+LEASE_TIMEOUTS = 3
+
+
+@register()
+def lease_outlasts_smtp(**_: Any) -> list[CheckMessage]:
+    """A lease shorter than a few SMTP timeouts would release every claim at once and
+    send nothing, while the worker spins on the database."""
+    timeout = settings.EMAIL_TIMEOUT or 10
+    if LEASE_TIMEOUTS * timeout < settings.NUDGE_LEASE_SECONDS:
+        return []
+    return [
+        Error(
+            f"NUDGE_LEASE_SECONDS ({settings.NUDGE_LEASE_SECONDS}) must be more than "
+            f"{LEASE_TIMEOUTS} × EMAIL_TIMEOUT ({timeout}): no nudge could ever be sent.",
+            hint="Raise NUDGE_LEASE_SECONDS (default 600) or lower EMAIL_TIMEOUT.",
+            id="nudges.E001",
+        )
+    ]
