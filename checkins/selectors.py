@@ -209,3 +209,59 @@ def nudge_checkin_reminder(
         for recipient in recipients
         if (recipient.user_id, recipient.local_date) not in done
     }
+
+
+# --- Export: everything I wrote (PRODUCT.md §7) ------------------------------------------
+
+
+def export_checkins(*, user: User) -> list[dict[str, Any]]:
+    """Every check-in I wrote, in any couple and of any visibility, oldest first, with
+    my answers and their questions' text (two queries, however long the history).
+    Responses on my check-ins are my partners' words and are not included."""
+    checkins = (
+        Checkin.objects.mine(user)
+        .prefetch_related(
+            Prefetch("answers", queryset=CheckinAnswer.objects.select_related("prompt"))
+        )
+        .order_by("local_date", "id")
+    )
+    return [
+        {
+            "id": checkin.pk,
+            "local_date": checkin.local_date,
+            "couple_id": checkin.couple_id,
+            "mood": checkin.mood,
+            "mood_label": checkin.get_mood_display(),
+            "energy": checkin.energy,
+            "energy_label": checkin.get_energy_display() if checkin.energy else None,
+            "visibility": checkin.visibility,
+            "created_at": checkin.created_at,
+            "updated_at": checkin.updated_at,
+            "answers": [
+                {"question": answer.prompt.text, "text": answer.text}
+                for answer in checkin.answers.all()
+            ],
+        }
+        for checkin in checkins
+    ]
+
+
+def export_checkin_responses(*, user: User) -> list[dict[str, Any]]:
+    """The reactions and replies I wrote on my partners' check-ins, oldest first (one
+    query). Only the date of the check-in is given, never its content."""
+    responses = (
+        CheckinResponse.objects.filter(author=user)
+        .select_related("checkin")
+        .order_by("created_at", "id")
+    )
+    return [
+        {
+            "checkin_id": response.checkin_id,
+            "checkin_date": response.checkin.local_date,
+            "reaction": response.reaction,
+            "text": response.text,
+            "created_at": response.created_at,
+            "updated_at": response.updated_at,
+        }
+        for response in responses
+    ]

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -351,3 +352,73 @@ def stalest_domains(couple_ids: Sequence[int]) -> dict[int, str]:
         if current is None or row["n"] > current[0]:
             best[row["couple_id"]] = (row["n"], row["topic__domain"])
     return {couple_id: domain for couple_id, (_, domain) in best.items()}
+
+
+# --- Export: everything I wrote (PRODUCT.md §7) ------------------------------------------
+
+
+def export_lovemap_entries(*, user: User) -> list[dict[str, Any]]:
+    """Every version of every answer I gave about myself, by topic then version, with
+    the topic's text (one query)."""
+    entries = (
+        LovemapEntry.objects.filter(author=user)
+        .select_related("topic")
+        .order_by(_domain_order("topic__domain"), "topic_id", "version")
+    )
+    return [
+        {
+            "topic_id": entry.topic_id,
+            "topic": entry.topic.text,
+            "domain": entry.topic.domain,
+            "domain_label": entry.topic.get_domain_display(),
+            "version": entry.version,
+            "current": entry.is_current,
+            "text": entry.text,
+            "created_at": entry.created_at,
+            "confirmed_at": entry.confirmed_at,
+        }
+        for entry in entries
+    ]
+
+
+def export_lovemap_guesses(*, user: User) -> list[dict[str, Any]]:
+    """The guesses I wrote about my partners' topics, with the rating each got, oldest
+    first (one query). Never the answer I revealed: that is my partner's words."""
+    reveals = (
+        LovemapReveal.objects.filter(viewer=user)
+        .exclude(guess="")
+        .select_related("entry__topic")
+        .order_by("revealed_at", "id")
+    )
+    return [
+        {
+            "topic": reveal.entry.topic.text,
+            "couple_id": reveal.couple_id,
+            "guess": reveal.guess,
+            "guessed_at": reveal.revealed_at,
+            "rating": reveal.rating or None,
+            "rated_at": reveal.rated_at,
+        }
+        for reveal in reveals
+    ]
+
+
+def export_lovemap_ratings(*, user: User) -> list[dict[str, Any]]:
+    """The ratings I gave to guesses about me, oldest first (one query). Never the
+    guess itself: that is my partner's words."""
+    reveals = (
+        LovemapReveal.objects.filter(entry__author=user)
+        .exclude(rating="")
+        .select_related("entry__topic")
+        .order_by("rated_at", "id")
+    )
+    return [
+        {
+            "topic": reveal.entry.topic.text,
+            "version": reveal.entry.version,
+            "couple_id": reveal.couple_id,
+            "rating": reveal.rating,
+            "rated_at": reveal.rated_at,
+        }
+        for reveal in reveals
+    ]

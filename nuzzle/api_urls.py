@@ -22,6 +22,7 @@ urlpatterns = [
     path("v1/auth/logout", couples.AuthLogoutApi.as_view(), name="api-auth-logout"),
     path("v1/me", couples.MeApi.as_view(), name="api-me"),
     path("v1/me/preferences", nudges.PreferencesApi.as_view(), name="api-me-preferences"),
+    path("v1/me/export", dashboard.MeExportApi.as_view(), name="api-me-export"),
     # Couple
     path("v1/couple", couples.CoupleApi.as_view(), name="api-couple"),
     path("v1/couple/invites", couples.CoupleInviteCreateApi.as_view(), name="api-invite-create"),

@@ -177,6 +177,25 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
 INVITE_TTL = timedelta(days=7)
 
 # --- API ------------------------------------------------------------------------
+# Number of trusted reverse proxies in front of gunicorn; the client address is
+# taken that many hops from the right of X-Forwarded-For, never from its start (0:
+# the header is ignored and the TCP peer is the client). Read by every rate limit.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Rate limits (nuzzle.lib.ratelimit), shared by the HTML pages and the API:
+# "<count>/<period>", period sec/min/hour/day with an optional multiplier ("5/15min").
+# A scope counts per client address; "<scope>_email" and "<scope>_user" also count
+# per account email and per signed-in user.
+RATE_LIMITS = {
+    "auth": env.str("THROTTLE_AUTH", default="20/min"),
+    "auth_email": env.str("THROTTLE_AUTH_EMAIL", default="10/15min"),
+    "signup": env.str("THROTTLE_SIGNUP", default="10/hour"),
+    "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
+    "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+    "invite_accept": env.str("THROTTLE_INVITE_ACCEPT", default="20/hour"),
+    "invite_accept_user": env.str("THROTTLE_INVITE_ACCEPT", default="20/hour"),
+    "account_delete": env.str("THROTTLE_ACCOUNT_DELETE", default="10/hour"),
+    "account_delete_user": env.str("THROTTLE_ACCOUNT_DELETE", default="10/hour"),
+}
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes unauthenticated requests 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -190,14 +209,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 30,
     "DEFAULT_SCHEMA_CLASS": "nuzzle.lib.schema.AutoSchema",
     "EXCEPTION_HANDLER": "nuzzle.lib.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {
-        "auth": env.str("THROTTLE_AUTH", default="20/min"),
-        "signup": env.str("THROTTLE_SIGNUP", default="10/hour"),
-        "invite_accept": env.str("THROTTLE_INVITE_ACCEPT", default="20/hour"),
-    },
-    # Number of trusted reverse proxies in front of gunicorn; the client address is
-    # taken that many hops from the right of X-Forwarded-For, never from its start.
-    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
+    # The client address, for any DRF throttle: the same rule as nuzzle.lib.ratelimit.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 REST_KNOX = {
@@ -283,6 +296,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 CSRF_COOKIE_SAMESITE = "Lax"
+# Forms carry the token; no script reads the cookie. (Swagger UI's "Try it out" thus
+# needs an API token for writes, not the browser session.)
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

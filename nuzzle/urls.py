@@ -41,7 +41,11 @@ urlpatterns = [
         name="password-reset-complete",
     ),
     path("account/", couples.account, name="account"),
+    path("account/delete/", couples.account_delete, name="account-delete"),
     path("account/nudges/", nudges.preferences, name="nudge-preferences"),
+    path("account/data/", dashboard.account_data, name="account-data"),
+    path("account/data/export.json", dashboard.account_export_json, name="account-export-json"),
+    path("account/data/export.md", dashboard.account_export_md, name="account-export-md"),
     # Pairing
     path("invite/", couples.invite, name="invite"),
     path("invite/join/", couples.invite_join, name="invite-join"),

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -15,7 +16,7 @@ from nuzzle.couples.scoping import couple_context
 from nuzzle.couples.selectors import active_pairs
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.kinds import Context, Recipient
-from prompts.models import DailyQuestion, Prompt
+from prompts.models import DailyQuestion, Prompt, QuestionAnswer, QuestionReaction
 
 CHECKIN_QUESTIONS_PER_DAY = 3
 
@@ -258,3 +259,70 @@ def reveal_times(
         if revealed_at is not None:  # always, by the filter; for the type checker
             times[couple_id].append(revealed_at)
     return times
+
+
+# --- Export: everything I wrote (PRODUCT.md §7) ------------------------------------------
+
+
+def export_question_answers(*, user: User) -> list[dict[str, Any]]:
+    """My answers to daily questions in every couple I have been in, oldest first, with
+    the question's text and day (one query). My partner's answers are never included,
+    revealed or not: they are theirs to export."""
+    answers = (
+        QuestionAnswer.objects.filter(author=user)
+        .select_related("question__prompt")
+        .order_by("question__couple_date", "id")
+    )
+    return [
+        {
+            "question_id": answer.question_id,
+            "date": answer.question.couple_date,
+            "couple_id": answer.question.couple_id,
+            "question": answer.question.prompt.text,
+            "text": answer.text,
+            "revealed": answer.question.revealed_at is not None,
+            "created_at": answer.created_at,
+            "updated_at": answer.updated_at,
+        }
+        for answer in answers
+    ]
+
+
+def export_question_reactions(*, user: User) -> list[dict[str, Any]]:
+    """The reactions I gave to revealed answers, oldest first (one query)."""
+    reactions = (
+        QuestionReaction.objects.filter(author=user)
+        .select_related("question__prompt")
+        .order_by("question__couple_date", "id")
+    )
+    return [
+        {
+            "question_id": reaction.question_id,
+            "date": reaction.question.couple_date,
+            "question": reaction.question.prompt.text,
+            "reaction": reaction.reaction,
+            "created_at": reaction.created_at,
+        }
+        for reaction in reactions
+    ]
+
+
+def export_question_passes(*, user: User) -> list[dict[str, Any]]:
+    """Questions passed on in the couples I have been in, oldest first (one query). A
+    pass belongs to the couple (either partner may use the day's one pass)."""
+    passed = (
+        DailyQuestion.objects.filter(
+            couple__memberships__user=user, status=DailyQuestion.Status.PASSED
+        )
+        .select_related("prompt")
+        .order_by("couple_date", "id")
+    )
+    return [
+        {
+            "question_id": question.pk,
+            "date": question.couple_date,
+            "couple_id": question.couple_id,
+            "question": question.prompt.text,
+        }
+        for question in passed
+    ]

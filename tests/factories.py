@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import cast
 
 import factory
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from nuzzle.couples.models import Couple, Invite, Membership, User
@@ -35,6 +36,16 @@ class InviteFactory(factory.django.DjangoModelFactory[Invite]):
 def new_user(**fields: object) -> User:
     """A saved user, typed as one (factory_boy types its result as the factory)."""
     return cast(User, UserFactory(**fields))
+
+
+def new_curator(**fields: object) -> User:
+    """A curator, set up as `manage.py curator_add` does: staff in the "curator" group
+    (created by prompts/migrations/0003), in no couple, never a superuser."""
+    user = new_user(**{"display_name": "Curator", **fields})
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name="curator"))
+    return user
 
 
 def couple_of(first: User, second: User, *, tz: str = "Europe/London") -> Couple:

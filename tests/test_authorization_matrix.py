@@ -5,7 +5,10 @@ fails the suite, so no endpoint ships without someone deciding who may use it.
 
 Principals (tests/conftest.py's cast): `author` and `partner` are one couple (author
 owns the couple's objects in these rows), `other` is in another couple, `unpaired` has
-no couple, `anonymous` is signed out. Rows that need an object build it in `path`.
+no couple, `anonymous` is signed out, `curator` is staff in the "curator" group (as
+`manage.py curator_add` makes one) and in no couple: to the app a curator is one more
+unpaired person; in the admin they reach the prompt bank and nothing else. Rows that
+need an object build it in `path`.
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ from rest_framework.test import APIClient
 from checkins.services import checkin_submit
 from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples import services
+from nuzzle.couples.models import User
 from nuzzle.nudges.tokens import unsubscribe_token
 from prompts.daily import daily_question_ensure, question_answer
 from tests.conftest import Cast, token_client
-from tests.factories import PromptFactory, new_user
+from tests.factories import PromptFactory, new_curator, new_user
 from tests.factories import as_prompt as cast_prompt
 
-PRINCIPALS = ("author", "partner", "other", "unpaired", "anonymous")
+PRINCIPALS = ("author", "partner", "other", "unpaired", "anonymous", "curator")
 
 
 @dataclass(frozen=True)
@@ -44,16 +48,21 @@ class Row:
 
 
 def each(status: int, **overrides: int) -> dict[str, int]:
-    """The same status for every principal, except those named."""
+    """The same status for every principal, except those named (the curator too: an
+    `unpaired=` override here is usually about one person's own object, e.g. their
+    invite, which the curator does not share)."""
     return {principal: overrides.get(principal, status) for principal in PRINCIPALS}
 
 
 def signed_in(status: int, *, anonymous: int, **overrides: int) -> dict[str, int]:
+    """Everyone signed in alike; the curator, in no couple, answers as `unpaired` does."""
+    overrides.setdefault("curator", overrides.get("unpaired", status))
     return each(status, anonymous=anonymous, **overrides)
 
 
 def paired(status: int, *, unpaired: int, anonymous: int) -> dict[str, int]:
-    return each(status, unpaired=unpaired, anonymous=anonymous)
+    """People in a couple alike; the curator, in no couple, answers as `unpaired` does."""
+    return each(status, unpaired=unpaired, anonymous=anonymous, curator=unpaired)
 
 
 def unpaired_invite(cast: Cast) -> str:
@@ -123,6 +132,24 @@ MATRIX: dict[str, list[Row]] = {
         Row("GET", "/account/", signed_in(200, anonymous=LOGIN)),
         Row("POST", "/account/", signed_in(200, anonymous=LOGIN)),
     ],
+    "account-delete": [
+        Row("GET", "/account/delete/", signed_in(200, anonymous=LOGIN)),
+        # A wrong password: the form again with its error, and nobody in the cast deleted.
+        Row(
+            "POST",
+            "/account/delete/",
+            signed_in(200, anonymous=LOGIN),
+            {"password": "not the password"},
+        ),
+    ],
+    # Your data: each person's own export (the curator's is their own, as anyone's).
+    "account-data": [Row("GET", "/account/data/", signed_in(200, anonymous=LOGIN))],
+    "account-export-json": [
+        Row("GET", "/account/data/export.json", signed_in(200, anonymous=LOGIN)),
+    ],
+    "account-export-md": [
+        Row("GET", "/account/data/export.md", signed_in(200, anonymous=LOGIN)),
+    ],
     # --- HTML: pairing ---
     "invite": [
         Row("GET", "/invite/", paired(302, unpaired=200, anonymous=LOGIN)),
@@ -131,9 +158,12 @@ MATRIX: dict[str, list[Row]] = {
     "invite-join": [Row("GET", "/invite/join/?code=ABCD", signed_in(302, anonymous=LOGIN))],
     "invite-accept": [
         Row("GET", lambda cast: f"/invite/{unpaired_invite(cast)}/", each(200)),
-        # Paired people get 400 (already paired), the inviter 400 (own invite).
+        # Paired people get 400 (already paired), the inviter 400 (own invite); the
+        # curator, in no couple, may pair with the inviter like anyone else.
         Row(
-            "POST", lambda cast: f"/invite/{unpaired_invite(cast)}/", signed_in(400, anonymous=302)
+            "POST",
+            lambda cast: f"/invite/{unpaired_invite(cast)}/",
+            signed_in(400, anonymous=302, curator=302),
         ),
     ],
     "couple": [
@@ -235,7 +265,22 @@ MATRIX: dict[str, list[Row]] = {
     ],
     # --- operations ---
     "healthz": [Row("GET", "/healthz", each(200))],
-    "admin": [Row("GET", "/admin/", each(302))],  # nobody in the cast is staff
+    # Only the curator is staff: the index and the prompt bank, nothing of any couple's
+    # (403 on couple models' pages). Everyone else is sent to the admin's log-in.
+    "admin": [
+        Row("GET", "/admin/", each(302, curator=200)),
+        Row("GET", "/admin/prompts/prompt/", each(302, curator=200)),
+        Row("GET", "/admin/prompts/prompt/add/", each(302, curator=200)),
+        Row("GET", "/admin/prompts/dailyquestion/", each(302, curator=403)),
+        Row("GET", "/admin/checkins/checkin/", each(302, curator=403)),
+        Row("GET", "/admin/couples/user/", each(302, curator=403)),
+        Row("GET", "/admin/couples/couple/", each(302, curator=403)),
+        Row("GET", "/admin/couples/invite/", each(302, curator=403)),
+        Row("GET", "/admin/nudges/nudge/", each(302, curator=403)),
+        Row("GET", "/admin/nudges/nudgeschedule/", each(302, curator=403)),
+        Row("GET", "/admin/nudges/nudgepreferences/", each(302, curator=403)),
+        Row("GET", "/admin/auth/group/", each(302, curator=403)),
+    ],
     # --- API: schema and docs are public (the code is open source) ---
     "api-schema": [Row("GET", "/api/schema/", each(200))],
     "api-docs": [Row("GET", "/api/docs/", each(200))],
@@ -246,7 +291,15 @@ MATRIX: dict[str, list[Row]] = {
     "api-me": [
         Row("GET", "/api/v1/me", signed_in(200, anonymous=401)),
         Row("PATCH", "/api/v1/me", signed_in(200, anonymous=401)),
+        # A wrong password (400, nothing deleted) keeps the cast intact for other rows.
+        Row(
+            "DELETE",
+            "/api/v1/me",
+            signed_in(400, anonymous=401),
+            {"password": "not the password"},
+        ),
     ],
+    "api-me-export": [Row("GET", "/api/v1/me/export", signed_in(200, anonymous=401))],
     # --- API: couple ---
     "api-couple": [
         Row("GET", "/api/v1/couple", paired(200, unpaired=404, anonymous=401)),
@@ -413,8 +466,18 @@ CASES = [
 ]
 
 
+def principal_user(cast: Cast, principal: str) -> User | None:
+    """The cast member for `principal`; the curator (not in tests/conftest.py's cast, as
+    most tests need none) is made on demand."""
+    if principal == "anonymous":
+        return None
+    if principal == "curator":
+        return new_curator()
+    return getattr(cast, principal)
+
+
 def client_for(cast: Cast, principal: str, api: bool) -> Client | APIClient:
-    user = None if principal == "anonymous" else getattr(cast, principal)
+    user = principal_user(cast, principal)
     if api:
         return token_client(user) if user else APIClient()
     client = Client()

@@ -10,13 +10,14 @@ from typing import Any
 
 from django.contrib.auth import authenticate, logout
 from django.contrib.auth.signals import user_logged_in
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from nuzzle.couples import selectors, services
@@ -25,6 +26,8 @@ from nuzzle.couples.scoping import CoupleContext, couple_context, requester
 from nuzzle.couples.urls_helpers import invite_absolute_url
 from nuzzle.lib.api import StrictBooleanField, StrictCharField, StrictEmailField, TimezoneField
 from nuzzle.lib.errors import Invalid, NotFound
+from nuzzle.lib.ratelimit import ScopedLimitThrottle
+from nuzzle.lib.schema import AutoSchema
 
 
 class PartnerSerializer(serializers.Serializer):
@@ -79,7 +82,7 @@ def _token_for(user: User) -> str:
 
 class AuthSignupApi(APIView):
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedLimitThrottle]
     throttle_scope = "signup"
 
     class InputSerializer(serializers.Serializer):
@@ -114,7 +117,7 @@ class AuthSignupApi(APIView):
 class AuthTokenApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedLimitThrottle]
     throttle_scope = "auth"
 
     class InputSerializer(serializers.Serializer):
@@ -155,11 +158,39 @@ class AuthLogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class _BodyOnDeleteSchema(AutoSchema):
+    """Document the request body of DELETE too. drf-spectacular documents bodies for
+    PUT, PATCH and POST only, but `DELETE /me` carries the password (API.md)."""
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method = "POST"  # the same body rules as any unsafe method
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+
+
 class MeApi(APIView):
+    schema = _BodyOnDeleteSchema()
+
     class UpdateSerializer(serializers.Serializer):
         display_name = StrictCharField(max_length=50, required=False)
         timezone = TimezoneField(required=False)
         allow_sensitive_questions = StrictBooleanField(required=False)
+
+    class DeleteSerializer(serializers.Serializer):
+        password = StrictCharField(max_length=128, trim_whitespace=False)
+
+    # Only deletion is rate limited: it takes the password, so a borrowed session or
+    # token must not be able to guess it at speed.
+    throttle_scope = "account_delete"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        if self.request.method == "DELETE":
+            return [ScopedLimitThrottle()]
+        return []
 
     @extend_schema(responses={200: UserOutputSerializer}, summary="Who am I")
     def get(self, request: Request) -> Response:
@@ -178,6 +209,31 @@ class MeApi(APIView):
             allow_sensitive_questions=data.validated_data.get("allow_sensitive_questions"),
         )
         return Response(UserOutputSerializer(user_payload(user)).data)
+
+    @extend_schema(
+        request=DeleteSerializer,
+        responses={
+            204: None,
+            # Documented for bodies of PUT, PATCH and POST by the schema hook; this
+            # DELETE has a body too.
+            413: OpenApiResponse(OpenApiTypes.OBJECT, description="Request body too large."),
+            415: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="Unsupported content type (send JSON)."
+            ),
+        },
+        summary="Delete my account",
+        description="Needs my password (a wrong or missing one is a 400 keyed `password`, "
+        "and nothing changes). Ends my couple (my partner is unpaired at once and "
+        "told by email), deletes everything I wrote, and ends every session and API token "
+        "of mine, effective on the next request. Cannot be undone.",
+    )
+    def delete(self, request: Request) -> Response:
+        data = self.DeleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_delete(user=requester(request), password=data.validated_data["password"])
+        if not isinstance(request.auth, AuthToken):
+            logout(request._request)  # a browser session: its cookie ends here too
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class InviteOutputSerializer(serializers.Serializer):
@@ -215,7 +271,7 @@ class CoupleInviteRevokeApi(APIView):
 
 
 class CoupleJoinApi(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedLimitThrottle]
     throttle_scope = "invite_accept"
 
     class InputSerializer(serializers.Serializer):

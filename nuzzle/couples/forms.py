@@ -88,3 +88,12 @@ class JoinForm(forms.Form):
         help_text="Looks like ABCD-EFGH-JKMN-PQRS-TVWX; dashes and case don't matter.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        help_text="To be sure it is you.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ from nuzzle.couples.models import (
 )
 from nuzzle.couples.scoping import couple_context, forget_couple_context
 from nuzzle.couples.selectors import invite_get_by_code
-from nuzzle.couples.signals import timezone_changed
+from nuzzle.couples.signals import couple_ended, timezone_changed
 from nuzzle.lib.errors import Conflict, Invalid, NotFound
 
 logger = logging.getLogger(__name__)
@@ -195,9 +196,68 @@ def couple_end(*, user: User) -> Couple:
             couple.ended_by = user
             couple.save(update_fields=["ended_at", "ended_by"])
             Membership.objects.filter(couple=couple, ended_at__isnull=True).update(ended_at=now)
+            # Only the call that actually ended it tells anyone (a second, racing unpair
+            # finds it ended and stays quiet).
+            couple_ended.send(
+                sender=Couple,
+                couple_id=couple.pk,
+                ended_by_id=user.pk,
+                ended_by_name=user.display_name,
+                partner_id=context.partner.pk,
+            )
     forget_couple_context(user, context.partner)
     logger.info("couple ended: couple=%s by user=%s", couple.pk, user.pk)
     return couple
+
+
+def user_delete(*, user: User, password: str) -> None:
+    """Delete my account (PRODUCT.md §7), effective on the very next request.
+
+    The password is checked first; a wrong one raises ValidationError keyed `password`
+    and nothing changes. Then, in one transaction: the active couple ends exactly as an
+    unpair does (the partner is unpaired at once and told, after commit, through
+    `couple_ended`); the person is deleted, and with them, by cascade, everything they
+    wrote, their API tokens, preferences, schedules and queued nudges; and every
+    session of theirs is deleted.
+    """
+    if not password or not user.check_password(password):
+        raise ValidationError({"password": ["That is not your password."]})
+    user_id = user.pk
+    with transaction.atomic():
+        # The same lock as pairing takes: no invite can be accepted by or for this
+        # person while they are being deleted.
+        if not list(User.objects.select_for_update().filter(pk=user_id).values_list("pk")):
+            return  # deleted meanwhile (a double submit)
+        forget_couple_context(user)
+        if couple_context(user) is not None:
+            with contextlib.suppress(NotFound):  # the partner unpaired a moment ago
+                couple_end(user=user)
+        user.delete()
+        _sessions_delete(user_id=user_id)
+    forget_couple_context(user)
+    logger.info("account deleted: user=%s", user_id)
+
+
+def _sessions_delete(*, user_id: int) -> int:
+    """Delete every database session that belongs to `user_id`.
+
+    Django keeps no index from user to session (the user id is inside the signed,
+    encoded session data), so this reads every unexpired session and decodes it:
+    O(sessions), fine for an action as rare as deleting an account, and the hourly
+    housekeeping keeps the table to live sessions. Such sessions would already be
+    anonymous (their user no longer exists, and the session auth hash no longer
+    matches anything), but a deleted person leaves nothing behind."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    wanted = str(user_id)
+    doomed = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(session.get_decoded().get(SESSION_KEY)) == wanted
+    ]
+    deleted, _ = Session.objects.filter(pk__in=doomed).delete()
+    return deleted
 
 
 def housekeeping() -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from nuzzle.couples import selectors, services
 from nuzzle.couples.forms import (
+    AccountDeleteForm,
     CoupleTimezoneForm,
     EmailAuthenticationForm,
     JoinForm,
@@ -29,12 +30,15 @@ from nuzzle.couples.urls_helpers import invite_absolute_url
 from nuzzle.lib.errors import ServiceError
 from nuzzle.lib.forms import add_service_error
 from nuzzle.lib.http import safe_next
+from nuzzle.lib.ratelimit import limited
 
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(safe_next(request, "home"))
+    if request.method == "POST" and (refused := limited(request, "signup")):
+        return refused
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -60,6 +64,10 @@ class LoginView(auth_views.LoginView):
     template_name = "couples/login.html"
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        refused = limited(request, "auth", email=request.POST.get("username", ""))
+        return refused or super().post(request, *args, **kwargs)
+
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "couples/password_reset.html"
@@ -67,6 +75,10 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "emails/password_reset.txt"
     html_email_template_name = "emails/password_reset.html"
     success_url = reverse_lazy("password-reset-done")
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        refused = limited(request, "password_reset", email=request.POST.get("email", ""))
+        return refused or super().post(request, *args, **kwargs)
 
     @property
     def extra_email_context(self) -> dict[str, str]:
@@ -115,6 +127,28 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """GET says what deleting my account does; POST (with my password) does it, ends
+    this session too, and sends me to the log-in page."""
+    if request.method == "POST" and (refused := limited(request, "account_delete", user=True)):
+        return refused
+    user = requester(request)
+    form = AccountDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_delete(user=user, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            logout(request)
+            messages.success(request, "Your account and everything you wrote are deleted.")
+            return redirect("login")
+    current = selectors.couple_get(user=user)
+    return render(request, "couples/account_delete.html", {"form": form, "current": current})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def invite(request: HttpRequest) -> HttpResponse:
     """Create, show and withdraw my invite link; or type a code I was given."""
     user = requester(request)
@@ -158,6 +192,8 @@ def invite_join(request: HttpRequest) -> HttpResponse:
 def invite_accept(request: HttpRequest, code: str) -> HttpResponse:
     """The invite link. Anyone holding the code sees who invited them; accepting needs
     an account, so anonymous visitors are offered sign-up or log-in that come back here."""
+    if request.method == "POST" and (refused := limited(request, "invite_accept", user=True)):
+        return refused
     found = selectors.invite_get_by_code(code=code)
     status = found.status_at(timezone.now()) if found else None
     context: dict[str, object] = {

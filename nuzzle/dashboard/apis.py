@@ -1,6 +1,9 @@
-"""GET /api/v1/dashboard: the same data as the HTML dashboard."""
+"""GET /api/v1/dashboard: the same data as the HTML dashboard. GET /api/v1/me/export:
+everything I wrote (`nuzzle.dashboard.export`)."""
 
 from __future__ import annotations
+
+from datetime import UTC
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -18,6 +21,7 @@ from lovemaps.apis import FreshnessOutputSerializer, freshness_payload
 from nuzzle.couples.apis import CoupleOutputSerializer, couple_payload
 from nuzzle.couples.scoping import requester
 from nuzzle.dashboard import selectors
+from nuzzle.dashboard.export import account_export, export_filename
 from prompts.apis import QuestionOutputSerializer, question_payload
 
 
@@ -66,3 +70,159 @@ class DashboardApi(APIView):
                 "recent": [checkin_payload(c, user) for c in overview.recent],
             }
         )
+
+
+def _utc(*, allow_null: bool = False) -> serializers.DateTimeField:
+    # UTC whoever asks (API.md): not the zone a browser session activates.
+    return serializers.DateTimeField(default_timezone=UTC, allow_null=allow_null)
+
+
+class ExportAccountSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    timezone = serializers.CharField()
+    joined_at = _utc()
+    allow_sensitive_questions = serializers.BooleanField()
+
+
+class ExportNudgePreferencesSerializer(serializers.Serializer):
+    nudge_time = serializers.CharField(help_text='Local "HH:MM".')
+    days = serializers.ListField(child=serializers.IntegerField(), help_text="Monday = 0.")
+    quiet_start = serializers.CharField()
+    quiet_end = serializers.CharField()
+    paused_until = serializers.DateField(allow_null=True)
+    daily_cap = serializers.IntegerField()
+    kinds = serializers.DictField(child=serializers.BooleanField())
+
+
+class ExportNudgeSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    local_date = serializers.DateField()
+    scheduled_for = _utc()
+    status = serializers.CharField()
+    sent_at = _utc(allow_null=True)
+
+
+class ExportCoupleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    started_at = _utc()
+    ended_at = _utc(allow_null=True)
+    ended_by_me = serializers.BooleanField()
+    timezone = serializers.CharField()
+    joined_at = _utc(allow_null=True)
+    partner_display_name = serializers.CharField(allow_null=True)
+
+
+class ExportCheckinAnswerSerializer(serializers.Serializer):
+    question = serializers.CharField(help_text="The check-in question's text.")
+    text = serializers.CharField()
+
+
+class ExportCheckinSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    local_date = serializers.DateField()
+    couple_id = serializers.IntegerField(allow_null=True)
+    mood = serializers.IntegerField()
+    mood_label = serializers.CharField()
+    energy = serializers.IntegerField(allow_null=True)
+    energy_label = serializers.CharField(allow_null=True)
+    visibility = serializers.CharField()
+    created_at = _utc()
+    updated_at = _utc()
+    answers = ExportCheckinAnswerSerializer(many=True)
+
+
+class ExportCheckinResponseSerializer(serializers.Serializer):
+    checkin_id = serializers.IntegerField()
+    checkin_date = serializers.DateField()
+    reaction = serializers.CharField(allow_blank=True)
+    text = serializers.CharField(allow_blank=True)
+    created_at = _utc()
+    updated_at = _utc()
+
+
+class ExportQuestionAnswerSerializer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    date = serializers.DateField()
+    couple_id = serializers.IntegerField()
+    question = serializers.CharField()
+    text = serializers.CharField()
+    revealed = serializers.BooleanField()
+    created_at = _utc()
+    updated_at = _utc()
+
+
+class ExportQuestionReactionSerializer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    date = serializers.DateField()
+    question = serializers.CharField()
+    reaction = serializers.CharField()
+    created_at = _utc()
+
+
+class ExportQuestionPassSerializer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    date = serializers.DateField()
+    couple_id = serializers.IntegerField()
+    question = serializers.CharField()
+
+
+class ExportLovemapEntrySerializer(serializers.Serializer):
+    topic_id = serializers.IntegerField()
+    topic = serializers.CharField()
+    domain = serializers.CharField()
+    domain_label = serializers.CharField()
+    version = serializers.IntegerField()
+    current = serializers.BooleanField()
+    text = serializers.CharField()
+    created_at = _utc()
+    confirmed_at = _utc()
+
+
+class ExportLovemapGuessSerializer(serializers.Serializer):
+    topic = serializers.CharField()
+    couple_id = serializers.IntegerField()
+    guess = serializers.CharField()
+    guessed_at = _utc()
+    rating = serializers.CharField(allow_null=True, help_text="My partner's rating, if any.")
+    rated_at = _utc(allow_null=True)
+
+
+class ExportLovemapRatingSerializer(serializers.Serializer):
+    topic = serializers.CharField()
+    version = serializers.IntegerField()
+    couple_id = serializers.IntegerField()
+    rating = serializers.CharField()
+    rated_at = _utc(allow_null=True)
+
+
+class MeExportApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        format = serializers.CharField(help_text='Always "nuzzle-export".')
+        version = serializers.IntegerField(help_text="Format version (1).")
+        exported_at = _utc()
+        account = ExportAccountSerializer()
+        nudge_preferences = ExportNudgePreferencesSerializer(allow_null=True)
+        nudges = ExportNudgeSerializer(many=True)
+        couples = ExportCoupleSerializer(many=True)
+        checkins = ExportCheckinSerializer(many=True)
+        checkin_responses = ExportCheckinResponseSerializer(many=True)
+        question_answers = ExportQuestionAnswerSerializer(many=True)
+        question_reactions = ExportQuestionReactionSerializer(many=True)
+        question_passes = ExportQuestionPassSerializer(many=True)
+        lovemap_entries = ExportLovemapEntrySerializer(many=True)
+        lovemap_guesses = ExportLovemapGuessSerializer(many=True)
+        lovemap_ratings_given = ExportLovemapRatingSerializer(many=True)
+
+    @extend_schema(
+        responses={200: OutputSerializer},
+        summary="Export my data",
+        description="Everything I wrote, in every couple I have been in, with the "
+        "questions' texts and dates. None of a partner's words: not their check-ins, "
+        "answers (sealed or revealed), love map, replies or guesses.",
+    )
+    def get(self, request: Request) -> Response:
+        user = requester(request)
+        body = self.OutputSerializer(account_export(user=user)).data
+        filename = export_filename(user=user, extension="json")
+        return Response(body, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from nuzzle.couples.forms import JoinForm
 from nuzzle.couples.scoping import requester
 from nuzzle.couples.urls_helpers import invite_absolute_url
-from nuzzle.dashboard import selectors
+from nuzzle.dashboard import export, selectors
 from nuzzle.dashboard.charts import mood_chart
 
 
@@ -39,3 +39,44 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         context["join_form"] = JoinForm()
     return render(request, "dashboard/home.html", context)
+
+
+# --- Your data: export (PRODUCT.md §7) ------------------------------------------------
+
+
+@login_required
+@require_GET
+def account_data(request: HttpRequest) -> HttpResponse:
+    """What the export holds, and the two downloads."""
+    return render(request, "dashboard/account_data.html")
+
+
+def _download(content: bytes | str, *, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # NoStoreMiddleware sets this for every signed-in response too; said here as well
+    # because a download of everything I wrote must never sit in a cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def account_export_json(request: HttpRequest) -> HttpResponse:
+    user = requester(request)
+    return _download(
+        export.account_export_json(export.account_export(user=user)),
+        filename=export.export_filename(user=user, extension="json"),
+        content_type="application/json",
+    )
+
+
+@login_required
+@require_GET
+def account_export_md(request: HttpRequest) -> HttpResponse:
+    user = requester(request)
+    return _download(
+        export.account_export_markdown(export.account_export(user=user)),
+        filename=export.export_filename(user=user, extension="md"),
+        content_type="text/markdown; charset=utf-8",
+    )

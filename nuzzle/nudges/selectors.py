@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Count, Min, Q, QuerySet
 
 from nuzzle.couples.models import User
 from nuzzle.nudges.kinds import CATALOGUE
-from nuzzle.nudges.models import Nudge, NudgeSchedule
+from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.schedule import mask_to_days
 from nuzzle.nudges.services import preferences_for
 
@@ -131,3 +132,41 @@ def backlog(*, now: datetime) -> Backlog:
         leases_expired=leased["expired"],
         recent={str(status): recent[status] for status in Nudge.TERMINAL},
     )
+
+
+# --- Export: my own data (PRODUCT.md §7) -------------------------------------------------
+
+
+def export_nudges(*, user: User) -> dict[str, Any]:
+    """My nudge preferences and my nudges' metadata (three queries, read only: unlike
+    `preferences_get`, a missing preferences row is reported as null, not created).
+    A nudge's `context` is left out: it describes the couple, not what I wrote."""
+    prefs = NudgePreferences.objects.filter(user=user).first()
+    enabled = dict(NudgeSchedule.objects.filter(user=user).values_list("kind", "enabled"))
+    preferences = None
+    if prefs is not None:
+        preferences = {
+            "nudge_time": prefs.nudge_time.strftime("%H:%M"),
+            "days": mask_to_days(prefs.days),
+            "quiet_start": prefs.quiet_start.strftime("%H:%M"),
+            "quiet_end": prefs.quiet_end.strftime("%H:%M"),
+            "paused_until": prefs.paused_until,
+            "daily_cap": prefs.daily_cap,
+            "kinds": {
+                spec.kind.value: enabled.get(spec.kind.value, spec.default_on) for spec in CATALOGUE
+            },
+        }
+    nudges = Nudge.objects.filter(user=user).order_by("scheduled_for", "id")
+    return {
+        "preferences": preferences,
+        "nudges": [
+            {
+                "kind": nudge.kind,
+                "local_date": nudge.local_date,
+                "scheduled_for": nudge.scheduled_for,
+                "status": nudge.status,
+                "sent_at": nudge.sent_at,
+            }
+            for nudge in nudges.only("kind", "local_date", "scheduled_for", "status", "sent_at")
+        ],
+    }
