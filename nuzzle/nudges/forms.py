@@ -64,19 +64,12 @@ class NudgePreferencesForm(forms.Form):
         help_text="One is plenty for most people.",
     )
 
-    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.today = today  # the person's local date, to refuse a pause in the past
         for spec in CATALOGUE:
             self.fields[KIND_PREFIX + spec.kind.value] = forms.BooleanField(
                 label=spec.kind.label, required=False, help_text=spec.description
             )
-
-    def clean_paused_until(self) -> date | None:
-        value: date | None = self.cleaned_data["paused_until"]
-        if value is not None and value < self.today:
-            raise forms.ValidationError("Pick today or a later day — or leave it empty.")
-        return value
 
     @property
     def kind_fields(self) -> list[forms.BoundField]:

@@ -139,12 +139,9 @@ def preferences_update(
         prefs.quiet_end = quiet_end
     if paused_until is not _UNSET:
         prefs.paused_until = paused_until  # type: ignore[assignment]
-        if prefs.paused_until is not None and prefs.paused_until > (
-            local_date(user.timezone, now) + MAX_PAUSE
-        ):
-            errors["paused_until"] = [
-                "Pause for a year at most. To stop emails for good, switch the kinds off."
-            ]
+        error = _pause_error(prefs.paused_until, local_date(user.timezone, now))
+        if error:
+            errors["paused_until"] = [error]
     if daily_cap is not None:
         prefs.daily_cap = daily_cap
     unknown = sorted(set(kinds or {}) - set(SPECS))
@@ -167,6 +164,18 @@ def preferences_update(
     schedule_reset(user=user, prefs=prefs, now=now, enabled=kinds)
     logger.info("nudge preferences updated: user=%s", user.pk)
     return prefs
+
+
+def _pause_error(paused_until: date | None, today: date) -> str:
+    """A pause ends on a local day from today to a year ahead (the page and the API
+    both come through here)."""
+    if paused_until is None:
+        return ""
+    if paused_until < today:
+        return "Pick today or a later day — or leave it empty."
+    if paused_until > today + MAX_PAUSE:
+        return "Pause for a year at most. To stop emails for good, switch the kinds off."
+    return ""
 
 
 def nudge_enqueue(*, user_id: int, kind: Kind, now: datetime | None = None) -> None:

@@ -49,7 +49,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = NudgePreferencesForm(
         request.POST or None,
         initial=NudgePreferencesForm.initial_from(prefs, today=today),
-        today=today,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

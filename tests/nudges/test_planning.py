@@ -297,3 +297,10 @@ def test_a_pause_longer_than_a_year_is_refused_with_a_clear_error():
     with pytest.raises(ValidationError, match="a year at most"):
         preferences_update(user=user, paused_until=date(2099, 1, 1))
     assert NudgePreferences.objects.get(user=user).paused_until is None
+
+
+def test_a_pause_that_ended_before_today_is_refused_with_a_clear_error():
+    user = new_user()
+    with pytest.raises(ValidationError, match="today or a later day"):
+        preferences_update(user=user, paused_until=date(2026, 11, 19), now=utc(2026, 11, 20, 12))
+    assert NudgePreferences.objects.get(user=user).paused_until is None
