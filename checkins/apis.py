@@ -15,7 +15,13 @@ from checkins.models import ANSWER_MAX_LENGTH, REPLY_MAX_LENGTH, Checkin, Reacti
 from checkins.selectors import Today
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import requester
-from nuzzle.lib.api import PageQuerySerializer, Pagination, StrictCharField, paginated
+from nuzzle.lib.api import (
+    PageQuerySerializer,
+    Pagination,
+    StrictCharField,
+    StrictIntegerField,
+    paginated,
+)
 from prompts.selectors import checkin_questions_for
 
 
@@ -111,14 +117,14 @@ class CheckinQuestionsApi(APIView):
 
 
 class CheckinAnswerInputSerializer(serializers.Serializer):
-    question_id = serializers.IntegerField(min_value=1)
+    question_id = StrictIntegerField(min_value=1)
     text = StrictCharField(max_length=ANSWER_MAX_LENGTH, allow_blank=True)
 
 
 class CheckinTodayApi(APIView):
     class InputSerializer(serializers.Serializer):
-        mood = serializers.IntegerField(min_value=1, max_value=5)
-        energy = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+        mood = StrictIntegerField(min_value=1, max_value=5)
+        energy = StrictIntegerField(min_value=1, max_value=5, required=False, allow_null=True)
         # ListSerializer takes max_length (DRF >= 3.14); the stubs don't know it yet.
         answers = CheckinAnswerInputSerializer(many=True, required=False, max_length=3)  # type: ignore[call-arg]
         visibility = serializers.ChoiceField(choices=Visibility.values, default=Visibility.SHARED)

@@ -95,6 +95,19 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """JSON integers only: DRF's own also takes "3", 3.0 and true (a bool is an int in
+    Python), none of which the schema (type integer) allows."""
+
+    default_error_messages = {"invalid": "A whole number is required."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        value: int = super().to_internal_value(data)
+        return value
+
+
 class StrictEmailField(StrictCharField, serializers.EmailField):
     """An EmailField that accepts JSON strings only (see StrictCharField)."""
 

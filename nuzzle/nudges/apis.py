@@ -22,7 +22,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nuzzle.couples.scoping import requester
-from nuzzle.lib.api import PageQuerySerializer, Pagination, StrictBooleanField, paginated
+from nuzzle.lib.api import (
+    PageQuerySerializer,
+    Pagination,
+    StrictBooleanField,
+    StrictIntegerField,
+    paginated,
+)
 from nuzzle.nudges import selectors, services
 from nuzzle.nudges.kinds import CATALOGUE, Kind
 from nuzzle.nudges.models import MAX_DAILY_CAP, Nudge
@@ -35,19 +41,6 @@ _HH_MM = re.compile(HH_MM.removeprefix("^").removesuffix("$"), re.ASCII)
 # YYYY-MM-DD; which days may end a pause (today to a year ahead) is the service's rule.
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """JSON integers only: DRF's own also takes "3", 3.0 and true (a bool is an int in
-    Python), none of which the schema (type integer) allows."""
-
-    default_error_messages = {"invalid": "A whole number is required."}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        value: int = super().to_internal_value(data)
-        return value
 
 
 @extend_schema_field(

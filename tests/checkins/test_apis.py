@@ -193,3 +193,11 @@ def test_unknown_empty_or_out_of_range_list_parameters_get_400(cast, api, query)
     response = api(cast.author).get(f"/api/v1/checkins?{query}")
     assert response.status_code == 400
     assert query.split("=")[0] in response.json()
+
+
+@pytest.mark.parametrize("mood", ["3", 3.0, True])
+def test_a_mood_that_is_not_a_json_integer_is_refused(cast, api, mood):
+    """`true` used to be read as mood 1, and "3" as 3; the schema says integer."""
+    response = api(cast.author).put("/api/v1/checkins/today", {"mood": mood}, format="json")
+    assert response.status_code == 400
+    assert "mood" in response.json()
