@@ -1,7 +1,8 @@
-"""Small HTTP helpers shared by the HTML views."""
+"""Small HTTP helpers shared by the HTML views, emails and invite links."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,3 +17,9 @@ def safe_next(request: HttpRequest, default: str) -> str:
     ):
         return target
     return reverse(default)
+
+
+def absolute_url(path: str) -> str:
+    """A link to this site for use outside a request (emails, invite links): built on
+    the configured SITE_URL, never on a request's Host header."""
+    return f"{settings.SITE_URL}{path}"

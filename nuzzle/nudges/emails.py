@@ -23,6 +23,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from nuzzle.lib.http import absolute_url
 from nuzzle.nudges.kinds import SPECS, Kind
 from nuzzle.nudges.models import Nudge
 from nuzzle.nudges.tokens import unsubscribe_token
@@ -109,11 +110,6 @@ def _clean_context(kind: str, context: dict[str, Any]) -> dict[str, bool | int]:
         else:
             clean[field] = 0
     return clean
-
-
-def absolute_url(path: str) -> str:
-    """Links in emails use the configured SITE_URL, never a request's Host header."""
-    return f"{settings.SITE_URL}{path}"
 
 
 def unsubscribe_url(user_id: int, kind: str | None) -> str:

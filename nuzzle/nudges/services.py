@@ -10,10 +10,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from nuzzle.couples.models import User
+from nuzzle.lib.http import absolute_url
 from nuzzle.lib.timezones import local_date
+from nuzzle.nudges.emails import render_email
 from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind, KindSpec
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.schedule import (
@@ -229,3 +232,36 @@ def person_suppress(*, user_id: int, reason: str, now: datetime | None = None) -
         suppressed_at=now or timezone.now(), suppressed_reason=reason[:200]
     )
     logger.warning("nudges suppressed for user=%s", user_id)
+
+
+def couple_ended_notice_send(*, partner_id: int, ended_by_name: str) -> bool:
+    """The transactional "<name> ended your couple" email: names and a link, never
+    anything either of them wrote; no unsubscribe headers (it is not a nudge). Not sent
+    to an address the mail server already refused for good. True when handed to SMTP."""
+    partner = User.objects.filter(pk=partner_id, is_active=True).first()
+    if partner is None:
+        return False
+    if NudgePreferences.objects.filter(user=partner, suppressed_at__isnull=False).exists():
+        logger.info("couple-ended notice not sent (suppressed): user=%s", partner_id)
+        return False
+    context = {
+        "name": partner.display_name,
+        "ender": ended_by_name or "Your partner",
+        "email": partner.email,
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "action_url": absolute_url(reverse("home")),
+    }
+    try:
+        message = render_email(
+            "couple_ended", context, to=[partner.email], headers={"X-Nuzzle-Kind": "couple_ended"}
+        )
+        message.send()
+    except Exception as exc:  # never fail (or retry) the unpair over a notice
+        # The type only: SMTP errors can quote the address.
+        logger.warning(
+            "couple-ended notice not sent: user=%s error=%s", partner_id, type(exc).__name__
+        )
+        return False
+    logger.info("couple-ended notice sent: user=%s", partner_id)
+    return True

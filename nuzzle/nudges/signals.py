@@ -5,18 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
-from django.urls import reverse
 
 from nuzzle.couples.models import User
 from nuzzle.couples.signals import couple_ended, timezone_changed
 from nuzzle.nudges import services
-from nuzzle.nudges.emails import absolute_url, render_email
-from nuzzle.nudges.models import NudgePreferences
 
 logger = logging.getLogger(__name__)
 
@@ -55,38 +51,7 @@ def _couple_ended(sender: Any, partner_id: int, ended_by_name: str, **_: Any) ->
     need nothing here: delivery re-checks eligibility at send time, and with no couple
     the checks say no, so those rows end `skipped`."""
     transaction.on_commit(
-        lambda: couple_ended_notice_send(partner_id=partner_id, ended_by_name=ended_by_name)
+        lambda: services.couple_ended_notice_send(
+            partner_id=partner_id, ended_by_name=ended_by_name
+        )
     )
-
-
-def couple_ended_notice_send(*, partner_id: int, ended_by_name: str) -> bool:
-    """The transactional "<name> ended your couple" email: names and a link, never
-    anything either of them wrote; no unsubscribe headers (it is not a nudge). Not sent
-    to an address the mail server already refused for good. True when handed to SMTP."""
-    partner = User.objects.filter(pk=partner_id, is_active=True).first()
-    if partner is None:
-        return False
-    if NudgePreferences.objects.filter(user=partner, suppressed_at__isnull=False).exists():
-        logger.info("couple-ended notice not sent (suppressed): user=%s", partner_id)
-        return False
-    context = {
-        "name": partner.display_name,
-        "ender": ended_by_name or "Your partner",
-        "email": partner.email,
-        "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
-        "action_url": absolute_url(reverse("home")),
-    }
-    try:
-        message = render_email(
-            "couple_ended", context, to=[partner.email], headers={"X-Nuzzle-Kind": "couple_ended"}
-        )
-        message.send()
-    except Exception as exc:  # never fail (or retry) the unpair over a notice
-        # The type only: SMTP errors can quote the address.
-        logger.warning(
-            "couple-ended notice not sent: user=%s error=%s", partner_id, type(exc).__name__
-        )
-        return False
-    logger.info("couple-ended notice sent: user=%s", partner_id)
-    return True
