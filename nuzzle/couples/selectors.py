@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
@@ -76,3 +77,43 @@ def active_pairs(*, user_ids: Collection[int]) -> dict[int, ActivePair]:
             if me in user_ids:
                 pairs[me] = ActivePair(couple_id, mine[0], mine[1], partner, theirs[2])
     return pairs
+
+
+def export_account(*, user: User) -> dict[str, Any]:
+    """My account, for my data export."""
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "timezone": user.timezone,
+        "joined_at": user.date_joined,
+        "allow_sensitive_questions": user.allow_sensitive_questions,
+    }
+
+
+def export_couples(*, user: User) -> list[dict[str, Any]]:
+    """For my data export: every couple I have been in, oldest first, with my
+    partner's display name (one query: both memberships of each of my couples)."""
+    rows = (
+        Membership.objects.filter(couple__memberships__user=user)
+        .select_related("couple", "user")
+        .order_by("couple__created_at", "couple_id", "id")
+    )
+    couples: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        couple = couples.setdefault(
+            row.couple_id,
+            {
+                "id": row.couple_id,
+                "started_at": row.couple.created_at,
+                "ended_at": row.couple.ended_at,
+                "ended_by_me": row.couple.ended_by_id == user.pk,
+                "timezone": row.couple.timezone,
+                "joined_at": None,
+                "partner_display_name": None,
+            },
+        )
+        if row.user_id == user.pk:
+            couple["joined_at"] = row.joined_at
+        else:
+            couple["partner_display_name"] = row.user.display_name
+    return list(couples.values())

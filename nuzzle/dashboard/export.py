@@ -25,7 +25,8 @@ from lovemaps.selectors import (
     export_lovemap_guesses,
     export_lovemap_ratings,
 )
-from nuzzle.couples.models import Membership, User
+from nuzzle.couples.models import User
+from nuzzle.couples.selectors import export_account, export_couples
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.selectors import export_nudges
 from prompts.selectors import (
@@ -38,45 +39,6 @@ FORMAT = "nuzzle-export"
 VERSION = 1
 
 
-def _account(user: User) -> dict[str, Any]:
-    return {
-        "email": user.email,
-        "display_name": user.display_name,
-        "timezone": user.timezone,
-        "joined_at": user.date_joined,
-        "allow_sensitive_questions": user.allow_sensitive_questions,
-    }
-
-
-def _couples(user: User) -> list[dict[str, Any]]:
-    """Every couple I have been in, oldest first, with my partner's display name (one
-    query: both memberships of each of my couples)."""
-    rows = (
-        Membership.objects.filter(couple__memberships__user=user)
-        .select_related("couple", "user")
-        .order_by("couple__created_at", "couple_id", "id")
-    )
-    couples: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        couple = couples.setdefault(
-            row.couple_id,
-            {
-                "id": row.couple_id,
-                "started_at": row.couple.created_at,
-                "ended_at": row.couple.ended_at,
-                "ended_by_me": row.couple.ended_by_id == user.pk,
-                "timezone": row.couple.timezone,
-                "joined_at": None,
-                "partner_display_name": None,
-            },
-        )
-        if row.user_id == user.pk:
-            couple["joined_at"] = row.joined_at
-        else:
-            couple["partner_display_name"] = row.user.display_name
-    return list(couples.values())
-
-
 def account_export(*, user: User) -> dict[str, Any]:
     """The whole export of one person, as plain data (dates and datetimes as Python
     objects; `account_export_json` and `account_export_markdown` format them)."""
@@ -85,10 +47,10 @@ def account_export(*, user: User) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "exported_at": timezone.now(),
-        "account": _account(user),
+        "account": export_account(user=user),
         "nudge_preferences": nudges["preferences"],
         "nudges": nudges["nudges"],
-        "couples": _couples(user),
+        "couples": export_couples(user=user),
         "checkins": export_checkins(user=user),
         "checkin_responses": export_checkin_responses(user=user),
         "question_answers": export_question_answers(user=user),
