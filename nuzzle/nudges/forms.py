@@ -87,13 +87,12 @@ class NudgePreferencesForm(forms.Form):
     def initial_from(prefs: PreferencesView, *, today: date) -> dict[str, Any]:
         """Initial values from `selectors.preferences_get` (a pause already over shows
         as no pause)."""
-        paused = prefs.paused_until
         initial: dict[str, Any] = {
             "nudge_time": prefs.nudge_time,
             "days": prefs.days,
             "quiet_start": prefs.quiet_start,
             "quiet_end": prefs.quiet_end,
-            "paused_until": paused if paused is not None and paused >= today else None,
+            "paused_until": prefs.pause_on(today),
             "daily_cap": prefs.daily_cap,
         }
         initial.update({KIND_PREFIX + kind: on for kind, on in prefs.kinds.items()})

@@ -28,6 +28,12 @@ class PreferencesView:
     timezone: str
     suppressed_at: datetime | None
 
+    def pause_on(self, today: date) -> date | None:
+        """The pause still in force on `today` (a pause that has run out is none)."""
+        if self.paused_until is not None and self.paused_until >= today:
+            return self.paused_until
+        return None
+
 
 def preferences_get(*, user: User) -> PreferencesView:
     """A person's nudge preferences with every kind's on/off state (two queries)."""

@@ -76,7 +76,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         }
         for nudge in selectors.nudge_list(user=user)[:RECENT_NUDGES]
     ]
-    paused = prefs.paused_until is not None and prefs.paused_until >= today
+    paused = prefs.pause_on(today) is not None
     return render(
         request,
         "nudges/preferences.html",
