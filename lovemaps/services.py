@@ -33,6 +33,14 @@ def _stale_at(topic: Prompt, confirmed_at: datetime) -> datetime:
     return confirmed_at + timedelta(days=topic.half_life_days or 365)
 
 
+def _lock_author(user: User) -> None:
+    """Serialise one person's love-map writes on their own user row, which always
+    exists. Locking the current entry is not enough: before a first answer there is
+    none, and a concurrent edit replaces it, so two requests would both write
+    version 1 (a unique-constraint error, i.e. a 500, for the second)."""
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+
+
 def lovemap_answer(*, user: User, topic_id: int, text: str) -> LovemapEntry:
     """Answer a topic about myself. A changed answer is a new version (my partner then
     sees the topic as `changed`); the same text again just re-confirms it."""
@@ -46,11 +54,8 @@ def lovemap_answer(*, user: User, topic_id: int, text: str) -> LovemapEntry:
     context = couple_context(user)
     now = timezone.now()
     with transaction.atomic():
-        current = (
-            LovemapEntry.objects.select_for_update()
-            .filter(author=user, topic=topic, is_current=True)
-            .first()
-        )
+        _lock_author(user)
+        current = LovemapEntry.objects.filter(author=user, topic=topic, is_current=True).first()
         if current is not None and current.text == text:
             entry = _confirm(current, context.couple if context else None, now)
         else:
@@ -87,9 +92,9 @@ def lovemap_confirm(*, user: User, topic_id: int) -> LovemapEntry:
     """ "Still true": re-confirm my current answer (no new version)."""
     context = couple_context(user)
     with transaction.atomic():
+        _lock_author(user)
         entry = (
-            LovemapEntry.objects.select_for_update()
-            .select_related("topic")
+            LovemapEntry.objects.select_related("topic")
             .filter(author=user, topic_id=topic_id, is_current=True)
             .first()
         )
