@@ -19,10 +19,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def topic() -> Prompt:
     prompt_bank_load()
-    return Prompt.objects.filter(kind=Prompt.Kind.LOVEMAP, status="published").first()
+    return Prompt.objects.filter(kind=Prompt.Kind.LOVEMAP, status="published").earliest("id")
 
 
-def answer(user: User, topic: Prompt, text: str):  # type: ignore[no-untyped-def]
+def answer(user: User, topic: Prompt, text: str):
     return lambda: services.lovemap_answer(
         user=User.objects.get(pk=user.pk), topic_id=topic.pk, text=text
     )
