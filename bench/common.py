@@ -71,3 +71,29 @@ class QueryCounter:
         if self.groups:
             self.groups[-1] += 1
         return execute(sql, params, many, context)
+
+
+def backend_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by the PostgreSQL backend serving this
+    connection, read from /proc: the server's share of the work, which unlike wall time
+    does not count waiting for a busy machine's cores. 0.0 on SQLite, or when the
+    server is not on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:  # the driver's own: no query counter sees it
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    return process_cpu_seconds(pid)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process on this machine (0.0 if unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -22,6 +22,7 @@ from nuzzle.lib.api import (
     StrictIntegerField,
     paginated,
 )
+from nuzzle.lib.timezones import local_date
 from prompts.selectors import checkin_questions_for
 
 
@@ -111,8 +112,7 @@ class CheckinQuestionsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         user = requester(request)
-        today = selectors.checkin_today(user=user).date
-        questions = checkin_questions_for(day=today)
+        questions = checkin_questions_for(day=local_date(user.timezone))
         return Response([{"id": q.pk, "text": q.text} for q in questions])
 
 
@@ -152,7 +152,7 @@ class CheckinTodayApi(APIView):
             answers=[services.AnswerInput(**a) for a in data.validated_data.get("answers", [])],
             visibility=data.validated_data["visibility"],
         )
-        checkin = selectors.checkin_list(user=user).get(pk=result.checkin.pk)
+        checkin = selectors.checkin_details(user=user, checkin=result.checkin)
         return Response(
             checkin_payload(checkin, user),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,

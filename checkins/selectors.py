@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from checkins.models import Checkin, CheckinAnswer, CheckinQuerySet, CheckinResponse, Visibility
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.timezones import local_date
+from nuzzle.nudges.bulk import IdIn
 from nuzzle.nudges.kinds import Context, Recipient
 
 
@@ -30,17 +31,22 @@ def visible_responses(user: User) -> QuerySet[CheckinResponse]:
     return CheckinResponse.objects.filter(allowed).select_related("author").order_by("created_at")
 
 
+def _details(user: User) -> list[Prefetch]:
+    """Answers (with their questions) and the responses I may see (with their authors)."""
+    return [
+        Prefetch("answers", queryset=CheckinAnswer.objects.select_related("prompt")),
+        Prefetch("responses", queryset=visible_responses(user)),
+    ]
+
+
 def with_details(queryset: CheckinQuerySet, user: User) -> CheckinQuerySet:
     """Answers (with their questions) and visible responses (with their authors) in
     two extra queries, whatever the number of check-ins."""
-    return queryset.select_related("author").prefetch_related(
-        Prefetch("answers", queryset=CheckinAnswer.objects.select_related("prompt")),
-        Prefetch("responses", queryset=visible_responses(user)),
-    )
+    return queryset.select_related("author").prefetch_related(*_details(user))
 
 
-def checkin_list(
-    *, user: User, date_from: date | None = None, date_to: date | None = None
+def _visible_between(
+    user: User, date_from: date | None = None, date_to: date | None = None
 ) -> CheckinQuerySet:
     """Mine and my partner's shared check-ins, newest day first, mine first within a day."""
     queryset = Checkin.objects.visible_to(user)
@@ -48,7 +54,24 @@ def checkin_list(
         queryset = queryset.filter(local_date__gte=date_from)
     if date_to is not None:
         queryset = queryset.filter(local_date__lte=date_to)
-    return with_details(queryset, user).order_by("-local_date", "-created_at", "-id")
+    return queryset.order_by("-local_date", "-created_at", "-id")
+
+
+def checkin_list(
+    *, user: User, date_from: date | None = None, date_to: date | None = None
+) -> CheckinQuerySet:
+    """Mine and my partner's shared check-ins, newest day first, mine first within a day."""
+    return with_details(_visible_between(user, date_from, date_to), user)
+
+
+def checkin_details(*, user: User, checkin: Checkin) -> Checkin:
+    """The check-in the requester has just written, with its answers and the responses
+    they may see (two queries; the row itself is not read again)."""
+    if checkin.author_id != user.pk:
+        raise ValueError("checkin_details is for the requester's own check-in")
+    checkin.author = user
+    prefetch_related_objects([checkin], *_details(user))
+    return checkin
 
 
 @dataclass(frozen=True)
@@ -161,13 +184,22 @@ def days_both_showed_up_between(
 
 
 def checkin_overview(*, user: User) -> CheckinOverview:
-    """Today, the last 30 days of moods and recent history from one windowed read
-    (plus its prefetches), and the showed-up counts from one aggregate."""
+    """Today, the last 30 days of moods and recent history from one windowed read,
+    the details (answers, responses) of the few check-ins shown from two more, and
+    the showed-up counts from one aggregate.
+
+    Only the check-ins on show (today's two and the recent ones) get their details:
+    the window holds up to 60, and building answers and responses for all of them
+    was most of the dashboard's time."""
     my_date = local_date(user.timezone)
     first = my_date - timedelta(days=MOOD_DAYS)
-    window = list(checkin_list(user=user, date_from=first, date_to=my_date + timedelta(days=1)))
+    window = list(_visible_between(user, first, my_date + timedelta(days=1)))
     today = _today_of(user, window)
     context = couple_context(user)
+    # Every check-in here is mine or my current partner's: no need to read the authors.
+    people = {user.pk: user, **({context.partner.pk: context.partner} if context else {})}
+    for checkin in window:
+        checkin.author = people[checkin.author_id]
     by_day: dict[date, dict[str, int]] = {}
     for checkin in window:
         who = "mine" if checkin.author_id == user.pk else "partner"
@@ -180,8 +212,9 @@ def checkin_overview(*, user: User) -> CheckinOverview:
         )
         for day in (my_date - timedelta(days=offset) for offset in range(MOOD_DAYS - 1, -1, -1))
     ]
-    shown_today = {c.pk for c in (today.mine, today.partner) if c is not None}
-    recent = [c for c in window if c.pk not in shown_today and c.local_date <= my_date]
+    shown_today = [c for c in (today.mine, today.partner) if c is not None]
+    recent = [c for c in window if c not in shown_today and c.local_date <= my_date]
+    prefetch_related_objects([*shown_today, *recent[:RECENT_LIMIT]], *_details(user))
     return CheckinOverview(
         today=today,
         moods=moods,
@@ -200,7 +233,7 @@ def nudge_checkin_reminder(
     CheckinsConfig.ready(); one query for the batch, on the (author, local_date) key)."""
     done = set(
         Checkin.objects.filter(
-            author_id__in={recipient.user_id for recipient in recipients},
+            IdIn("author_id", {recipient.user_id for recipient in recipients}),
             local_date__in={recipient.local_date for recipient in recipients},
         ).values_list("author_id", "local_date")
     )

@@ -14,7 +14,7 @@ from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.errors import Invalid, NotFound
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.services import activity_note
-from prompts.selectors import checkin_questions_for
+from prompts.selectors import checkin_question_ids_for
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def checkin_submit(
     dropped; nothing is stored unless everything is valid.
     """
     today = local_date(user.timezone)
-    allowed = [prompt.pk for prompt in checkin_questions_for(day=today)]
+    allowed = checkin_question_ids_for(day=today)
     kept = _validate_answers(answers or [], allowed)
     context = couple_context(user)
     candidate = Checkin(
@@ -75,10 +75,16 @@ def checkin_submit(
         energy=energy,
         visibility=visibility,
     )
-    candidate.full_clean(exclude=["author", "couple"], validate_unique=False)
+    # Field validation only: Django checks each CheckConstraint with a query of its own,
+    # and the fields' validators already say the same (mood and energy 1-5, visibility
+    # one of two); the constraints stay the database's last word on the write.
+    candidate.full_clean(
+        exclude=["author", "couple"], validate_unique=False, validate_constraints=False
+    )
     for position, answer in enumerate(kept):
+        # The question is one of today's (checked above): no query to look it up again.
         CheckinAnswer(prompt_id=answer.question_id, text=answer.text, position=position).full_clean(
-            exclude=["checkin"]
+            exclude=["checkin", "prompt"], validate_unique=False, validate_constraints=False
         )
 
     with transaction.atomic():

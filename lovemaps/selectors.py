@@ -1,5 +1,6 @@
-"""Reads for love maps. Statuses and freshness are computed in the database with a
-fixed number of queries, whatever the number of topics answered."""
+"""Reads for love maps, with a fixed number of queries whatever the number of topics
+answered. A status (unseen, changed, current) comes from two versions read in SQL
+(the current one, the newest one revealed) and is decided here, in `_status`."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    CharField,
     Count,
     F,
+    FilteredRelation,
+    IntegerField,
     Max,
     OuterRef,
     Prefetch,
@@ -28,8 +30,9 @@ from django.utils import timezone
 
 from lovemaps.models import LovemapEntry, LovemapReveal
 from nuzzle.couples.models import Membership, User
-from nuzzle.couples.scoping import couple_context
+from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.nudges.kinds import Context, Recipient
+from prompts import sql
 from prompts.models import Prompt
 
 
@@ -112,30 +115,39 @@ class PartnerTopic:
 
 
 def _partner_entries(user: User) -> QuerySet[LovemapEntry]:
-    """My partner's current answers in our couple, each annotated in SQL with my
-    status: the newest version I revealed vs the current one."""
+    """My partner's current answers in our couple, each annotated with `seen_version`:
+    the newest version of that topic I revealed (None: never). `_status` turns the
+    two versions into my status; it is computed here in Python, from one evaluation
+    of the subquery per answer (in SQL, each use of a status repeated it)."""
     context = couple_context(user)
     if context is None:
         # Empty, but shaped like the paired case, so callers need no special case.
-        return LovemapEntry.objects.none().annotate(status=Value("", output_field=CharField()))
+        return LovemapEntry.objects.none().annotate(
+            seen_version=Value(None, output_field=IntegerField())
+        )
+    return LovemapEntry.objects.filter(
+        author=context.partner, is_current=True, couple=context.couple
+    ).annotate(seen_version=_seen_version(user, context))
+
+
+def _seen_version(user: User, context: CoupleContext) -> Subquery:
+    """For one of my partner's answers (the outer row): the newest version of its topic
+    I revealed in our couple, or NULL."""
     seen = LovemapReveal.objects.filter(
         viewer=user,
         couple=context.couple,
         entry__author=context.partner,
         entry__topic=OuterRef("topic"),
     ).order_by("-entry__version")
-    return (
-        LovemapEntry.objects.filter(author=context.partner, is_current=True, couple=context.couple)
-        .annotate(seen_version=Subquery(seen.values("entry__version")[:1]))
-        .annotate(
-            status=Case(
-                When(seen_version__isnull=True, then=Value("unseen")),
-                When(seen_version=F("version"), then=Value("current")),
-                default=Value("changed"),
-                output_field=CharField(),
-            )
-        )
-    )
+    return Subquery(seen.values("entry__version")[:1])
+
+
+def _status(version: int, seen_version: int | None) -> str:
+    """Mine on one of my partner's answers: never revealed, revealed as it is now, or
+    revealed in an older version."""
+    if seen_version is None:
+        return "unseen"
+    return "current" if seen_version == version else "changed"
 
 
 def my_topics(*, user: User, domain: str = "") -> list[tuple[Prompt, MyTopic | None]]:
@@ -145,41 +157,44 @@ def my_topics(*, user: User, domain: str = "") -> list[tuple[Prompt, MyTopic | N
 
 
 # What needs attention first: changed, then new to me, then what I know.
-STATUS_ORDER = Case(
-    When(status="changed", then=Value(0)), When(status="unseen", then=Value(1)), default=Value(2)
-)
+STATUS_ORDER = {"changed": 0, "unseen": 1, "current": 2}
+DOMAIN_ORDER = {value: index for index, value in enumerate(Prompt.Domain.values)}
 
 
 def partner_map(*, user: User, domain: str = "") -> list[PartnerTopic]:
     """Every topic my partner answered (in one area, if given), changed first, with my
-    status; text only where `current` (2 queries: entries with status and topics,
-    and my reveals of them)."""
+    status; text only where `current`. One query: the answers with their topics, the
+    newest version I revealed, and my reveal (guess, rating) of the current version."""
     entries = _partner_entries(user)
     if domain:
         entries = entries.filter(topic__domain=domain)
-    entries = (
-        entries.select_related("topic")
-        .prefetch_related(
-            Prefetch("reveals", queryset=LovemapReveal.objects.filter(viewer=user), to_attr="mine")
-        )
-        .order_by(STATUS_ORDER, _domain_order("topic__domain"), "topic_id")
-    )
     rows = []
-    for entry in entries:
-        status: str = entry.status  # type: ignore[attr-defined]
-        mine = entry.mine[0] if entry.mine else None
+    for entry in (
+        entries.select_related("topic")
+        .alias(mine=FilteredRelation("reveals", condition=Q(reveals__viewer=user)))
+        .annotate(mine_id=F("mine__id"), mine_guess=F("mine__guess"), mine_rating=F("mine__rating"))
+    ):
+        status = _status(entry.version, entry.seen_version)  # type: ignore[attr-defined]
         current = status == "current"
+        guess = entry.mine_guess if current else None
         rows.append(
             PartnerTopic(
                 topic=entry.topic,
                 status=status,
                 answer=entry.text if current else None,
                 updated_at=entry.created_at,
-                guess_id=mine.pk if current and mine and mine.guess else None,
-                guess=(mine.guess or None) if current and mine else None,
-                rating=(mine.rating or None) if current and mine else None,
+                guess_id=entry.mine_id if guess else None,
+                guess=guess or None,
+                rating=(entry.mine_rating or None) if current else None,
             )
         )
+    rows.sort(
+        key=lambda row: (
+            STATUS_ORDER[row.status],
+            DOMAIN_ORDER.get(row.topic.domain, len(DOMAIN_ORDER)),
+            row.topic.pk,
+        )
+    )
     return rows
 
 
@@ -216,24 +231,28 @@ class Freshness:
 
 def freshness(*, user: User, now: datetime | None = None) -> Freshness:
     """Per domain: how many of my answers are stale, and how current I am on my
-    partner's map. Two grouped queries, computed in the database."""
+    partner's map. One query: both our current answers (a few dozen rows each: domain,
+    versions, staleness), counted here."""
     now = now or timezone.now()
-    mine = {
-        row["topic__domain"]: row
-        for row in LovemapEntry.objects.filter(author=user, is_current=True)
-        .values("topic__domain")
-        .annotate(total=Count("id"), stale=Count("id", filter=Q(stale_at__lte=now)))
-    }
-    partner = {
-        row["topic__domain"]: row
-        for row in _partner_entries(user)
-        .values("topic__domain")
-        .annotate(
-            current=Count("id", filter=Q(status="current")),
-            changed=Count("id", filter=Q(status="changed")),
-            unseen=Count("id", filter=Q(status="unseen")),
-        )
-    }
+    context = couple_context(user)
+    current = Q(author=user, is_current=True)
+    seen: Any = Value(None, output_field=IntegerField())
+    if context is not None:
+        current |= Q(author=context.partner, is_current=True, couple=context.couple)
+        # Only the partner's rows need the subquery.
+        seen = Case(When(author=context.partner, then=_seen_version(user, context)), default=None)
+    mine: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    partner: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for author_id, domain, version, stale_at, seen_version in (
+        LovemapEntry.objects.filter(current)
+        .annotate(seen_version=seen)
+        .values_list("author_id", "topic__domain", "version", "stale_at", "seen_version")
+    ):
+        if author_id == user.pk:
+            mine[domain]["total"] += 1
+            mine[domain]["stale"] += stale_at <= now
+        else:
+            partner[domain][_status(version, seen_version)] += 1
     domains = [
         DomainFreshness(
             domain=value,
@@ -342,7 +361,10 @@ def stalest_domains(couple_ids: Sequence[int]) -> dict[int, str]:
     either partner (one grouped query for the batch)."""
     now = timezone.now()
     counts = (
-        LovemapEntry.objects.filter(couple_id__in=couple_ids, is_current=True, stale_at__lte=now)
+        # The couple ids as one array parameter on PostgreSQL (thousands per batch).
+        LovemapEntry.objects.filter(
+            sql.ids_in("couple_id", couple_ids), is_current=True, stale_at__lte=now
+        )
         .values("couple_id", "topic__domain")
         .annotate(n=Count("id"))
     )

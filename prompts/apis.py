@@ -67,11 +67,10 @@ def question_payload(view: QuestionView) -> dict[str, Any]:
 
 
 def _view_of(request: Request, question_id: int) -> dict[str, Any]:
-    user = requester(request)
-    question = selectors.question_get(user=user, question_id=question_id)
-    if question is None:
+    view = selectors.question_view_get(user=requester(request), question_id=question_id)
+    if view is None:
         raise NotFound("No such question.")
-    return question_payload(selectors.question_views(user=user, questions=[question])[0])
+    return question_payload(view)
 
 
 class QuestionTodayApi(APIView):

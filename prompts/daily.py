@@ -2,24 +2,30 @@
 answers with mutual reveal, passing, reactions and quiet closing.
 
 Assignment is set-based: for a batch of couples the history needed to choose comes
-from a fixed number of queries, the choices are made in Python (prompts.selection),
-and rows go in with one `bulk_create(ignore_conflicts=True)`: the partial unique index
-(one live question per couple-day) makes a second sweep, a second beat or a
-concurrent first view assign nothing twice.
+from a fixed number of queries and a bounded number of rows per couple (the summary
+on the schedule row, prompts.history, plus the last few days), the choices are made
+in Python over a bank indexed once per sweep (prompts.selection), and rows go in with
+one insert that skips conflicts: the partial unique index (one live question per
+couple-day) makes a second sweep, a second beat or a concurrent first view assign
+nothing twice. On PostgreSQL the insert and the schedule upsert are single
+`INSERT ... SELECT FROM unnest(...)` statements; elsewhere (SQLite) the ORM's
+`bulk_create`.
 """
 
 from __future__ import annotations
 
 import logging
 import zoneinfo
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Count, FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from nuzzle.couples.models import Couple, Membership, User
@@ -29,7 +35,15 @@ from nuzzle.lib.errors import Conflict, NotFound
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.services import activity_note, nudge_enqueue
-from prompts import selection
+from prompts import selection, sql
+from prompts.history import (
+    EMPTY_HISTORY,
+    RECENT_DIMENSIONS,
+    Asked,
+    HistorySummary,
+    history_fold,
+    unfolded_questions,
+)
 from prompts.models import (
     DailyQuestion,
     Prompt,
@@ -41,8 +55,18 @@ from prompts.models import (
 logger = logging.getLogger(__name__)
 
 OPEN_DAYS = 3
-BATCH_SIZE = 1000
-RECENT_DIMENSIONS = 4
+BATCH_SIZE = 5000
+# A question is *settled*, and may be folded into its couple's history summary
+# (prompts.history), once it closed at least this long ago: by then no transaction
+# that could still reveal it (question_answer checks closes_at when it starts) is open.
+SETTLE_GRACE = timedelta(days=1)
+# The summary never reaches a couple's last few days: new rows are only ever written
+# for the couple's today, and a change of zone moves today back by at most two days
+# (UTC-12 to UTC+14), so no row can appear on or before a folded date later.
+SETTLE_LAG_DAYS = OPEN_DAYS + 1
+# Couples without a schedule row (new ones) are looked for among this many of the
+# newest couples each minute (far more than pair in a minute), among all once an hour.
+NEW_COUPLES_WINDOW = 10_000
 
 # Love maps (a higher layer) register a function here that returns, for couple ids,
 # the domain where each couple's knowledge is stalest. Prompts never import lovemaps.
@@ -70,6 +94,20 @@ def next_due_for(tz_name: str, now: datetime) -> datetime:
     return local_midnight(local_date(tz_name, now) + timedelta(days=1), tz_name)
 
 
+class ZoneDay(NamedTuple):
+    day: date  # the couple-day at the instant
+    closes_at: datetime  # when that day's question closes
+    next_due: datetime  # the next local midnight
+
+
+@lru_cache(maxsize=4096)
+def zone_day(tz_name: str, now: datetime) -> ZoneDay:
+    """A zone's couple-day at an instant: computed once per zone per sweep (every
+    couple of a sweep shares its instant), not once per couple."""
+    day = local_date(tz_name, now)
+    return ZoneDay(day, closes_at_for(day, tz_name), next_due_for(tz_name, now))
+
+
 def question_candidates(locale: str = "en") -> list[selection.Candidate]:
     """Every published daily question in a locale, as plain data (one query)."""
     rows = Prompt.objects.filter(
@@ -78,73 +116,283 @@ def question_candidates(locale: str = "en") -> list[selection.Candidate]:
     return [selection.Candidate(*row) for row in rows]
 
 
-def couple_histories(couple_ids: Sequence[int]) -> dict[int, selection.CoupleHistory]:
-    """What `selection.choose` needs for each couple, in three queries for the batch."""
-    histories = {couple_id: selection.CoupleHistory() for couple_id in couple_ids}
-    asked = (
-        DailyQuestion.objects.filter(couple_id__in=couple_ids)
-        .order_by("couple_id", "-couple_date", "-id")
-        .values_list("couple_id", "prompt_id", "prompt__dimension", "revealed_at")
+def _sensitive_allowed(couple_ids: Sequence[int]) -> set[int]:
+    """The couples whose two members both opted in to sensitive questions (one
+    grouped query; only those couples come back)."""
+    # Each member's flag by primary key (a correlated subquery): with a join, the
+    # planner hashes the whole user table for every batch, O(people) per batch.
+    allows = Subquery(
+        User.objects.filter(pk=OuterRef("user_id")).values("allow_sensitive_questions")[:1]
     )
-    for couple_id, prompt_id, dimension, revealed_at in asked:
-        history = histories[couple_id]
-        history.asked.add(prompt_id)
-        if len(history.recent_dimensions) < RECENT_DIMENSIONS:
-            history.recent_dimensions.append(dimension)
-        if revealed_at is not None:
-            history.answered += 1
-    opted_in: dict[int, list[bool]] = defaultdict(list)
-    members = Membership.objects.filter(
-        couple_id__in=couple_ids, ended_at__isnull=True
-    ).values_list("couple_id", "user__allow_sensitive_questions")
-    for couple_id, allowed in members:
-        opted_in[couple_id].append(allowed)
-    for couple_id, flags in opted_in.items():
-        histories[couple_id].allow_sensitive = len(flags) == 2 and all(flags)
+    return set(
+        Membership.objects.filter(sql.ids_in("couple_id", couple_ids), ended_at__isnull=True)
+        .alias(allows=allows)
+        .values("couple_id")
+        .annotate(members=Count("id"), allowing=Count("id", filter=Q(allows=True)))
+        .filter(members=2, allowing=2)
+        .values_list("couple_id", flat=True)
+    )
+
+
+def _histories(
+    summaries: dict[int, HistorySummary], now: datetime, known: dict[int, selection.Candidate]
+) -> tuple[dict[int, selection.CoupleHistory], dict[int, list[Asked]]]:
+    """Selection's input per couple: its summary plus its unfolded questions, its
+    members' opt-ins and its love-map lean (four queries for the batch, five when a
+    summary's recent prompt is no longer in the bank)."""
+    unfolded = unfolded_questions(summaries, settled_before=now - SETTLE_GRACE)
+    allowed = _sensitive_allowed(list(summaries))
+    histories = {}
+    unknown: dict[int, tuple[int, ...]] = {}
+    for couple_id, summary in summaries.items():
+        asked, answered = summary.asked, summary.answered
+        recent: list[str] = []
+        for row in unfolded.get(couple_id, ()):
+            asked |= 1 << row.prompt_id
+            answered += row.revealed
+            if len(recent) < RECENT_DIMENSIONS:
+                recent.append(row.dimension)
+        # The last few dimensions: unfolded rows first, then the summary's prompts,
+        # whose dimension is looked up now (a curator may have changed it).
+        more = summary.recent[: RECENT_DIMENSIONS - len(recent)]
+        if all(prompt_id in known for prompt_id in more):
+            recent += [known[prompt_id].dimension for prompt_id in more]
+        else:
+            unknown[couple_id] = more
+        histories[couple_id] = selection.CoupleHistory(
+            asked_bits=asked,
+            recent_dimensions=recent,
+            answered=answered,
+            allow_sensitive=couple_id in allowed,
+        )
+    if unknown:  # prompts retired or unpublished since: one query
+        ids = {prompt_id for more in unknown.values() for prompt_id in more}
+        lookup = dict(Prompt.objects.filter(id__in=ids).values_list("id", "dimension"))
+        for couple_id, more in unknown.items():
+            histories[couple_id].recent_dimensions += [lookup[p] for p in more if p in lookup]
     for provider in stalest_domain_providers:
-        for couple_id, domain in provider(couple_ids).items():
+        for couple_id, domain in provider(list(summaries)).items():
             histories[couple_id].stalest_domain = domain
-    return histories
+    return histories, unfolded
 
 
-@dataclass(frozen=True)
-class CoupleRef:
+def couple_histories(
+    couple_ids: Sequence[int], *, now: datetime | None = None
+) -> dict[int, selection.CoupleHistory]:
+    """What `selection.choose` needs for each couple, from the whole history (the
+    summaries are the sweep's; one couple's history is small), in three queries."""
+    summaries = dict.fromkeys(couple_ids, EMPTY_HISTORY)
+    return _histories(summaries, now or timezone.now(), {})[0]
+
+
+class CoupleRef(NamedTuple):
     id: int
     timezone: str
+    # As read with the couple by the sweep; None: not read (the whole history is).
+    history: HistorySummary | None = None
 
 
-def questions_assign(*, couples: Sequence[CoupleRef], now: datetime) -> int:
-    """Give each couple its question for its current couple-day (if it has none yet)
-    and move its schedule to its next local midnight. Returns rows inserted."""
+class _Assignment(NamedTuple):
+    couple_id: int
+    prompt_id: int
+    couple_date: date
+    closes_at: datetime
+
+
+class _Schedule(NamedTuple):
+    couple_id: int
+    due_at: datetime
+    history: HistorySummary
+
+
+class _Plan(NamedTuple):
+    assignments: list[_Assignment]
+    schedules: list[_Schedule]
+
+
+def questions_assign(
+    *,
+    couples: Sequence[CoupleRef],
+    now: datetime,
+    index: selection.CandidateIndex | None = None,
+) -> int:
+    """Give each couple its question for its current couple-day (if it has none yet),
+    move its schedule to its next local midnight and fold its settled history into
+    the schedule's summary. Returns rows inserted (on backends other than PostgreSQL:
+    rows offered, some of which the unique index may have refused)."""
     if not couples:
         return 0
-    candidates = question_candidates()
-    histories = couple_histories([couple.id for couple in couples])
-    rows = []
+    if index is None:
+        index = selection.CandidateIndex(question_candidates())
+    return _plan_write(_questions_plan(couples, now, index))
+
+
+def _questions_plan(
+    couples: Sequence[CoupleRef], now: datetime, index: selection.CandidateIndex
+) -> _Plan:
+    """The reads and the choices for a batch: what to insert and what to upsert."""
+    summaries = {couple.id: couple.history or EMPTY_HISTORY for couple in couples}
+    histories, unfolded = _histories(summaries, now, index.by_id)
+    plan = _Plan([], [])
     for couple in couples:
-        day = local_date(couple.timezone, now)
-        chosen = selection.choose(candidates, histories[couple.id], couple_id=couple.id, day=day)
+        zone = zone_day(couple.timezone, now)
+        chosen = index.choose(histories[couple.id], couple_id=couple.id, day=zone.day)
         if chosen is not None:
-            rows.append(
-                DailyQuestion(
-                    couple_id=couple.id,
-                    prompt_id=chosen.id,
-                    couple_date=day,
-                    closes_at=closes_at_for(day, couple.timezone),
-                )
-            )
-    with transaction.atomic():
-        created = DailyQuestion.objects.bulk_create(rows, ignore_conflicts=True)
-        QuestionSchedule.objects.bulk_create(
-            [
-                QuestionSchedule(couple_id=couple.id, due_at=next_due_for(couple.timezone, now))
-                for couple in couples
-            ],
-            update_conflicts=True,
-            unique_fields=["couple"],
-            update_fields=["due_at"],
+            plan.assignments.append(_Assignment(couple.id, chosen.id, zone.day, zone.closes_at))
+        history = history_fold(
+            summaries[couple.id],
+            unfolded.get(couple.id, []),
+            day=zone.day,
+            lag_days=SETTLE_LAG_DAYS,
         )
-    return len(created)
+        plan.schedules.append(_Schedule(couple.id, zone.next_due, history))
+    return plan
+
+
+def _plan_write(plan: _Plan) -> int:
+    """Both statements of a batch in one transaction; returns rows inserted."""
+    with transaction.atomic():
+        if sql.postgresql():
+            inserted = _questions_insert_pg(plan.assignments)
+            _schedules_upsert_pg(plan.schedules)
+        else:
+            inserted = _questions_insert_orm(plan.assignments)
+            _schedules_upsert_orm(plan.schedules)
+    return inserted
+
+
+class _Writer:
+    """Writes each batch's plan while the next batch is read and chosen.
+
+    On PostgreSQL, outside a transaction, the writes run in a thread with its own
+    connection: the server inserts one batch on one core while Python chooses the
+    next on the other (the driver releases the GIL while it waits). One write is in
+    flight at a time, and an error in it stops the sweep at the next batch. Batches
+    are disjoint (keyset by couple id), so a batch read while the previous one is
+    being written sees nothing of it that matters. Inside a transaction (a caller's
+    atomic block, tests) every write must belong to it: it writes in place."""
+
+    def __init__(self) -> None:
+        self.threaded = sql.postgresql() and not connection.in_atomic_block
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: Future[int] | None = None
+        self.inserted = 0
+
+    def write(self, plan: _Plan) -> None:
+        if not self.threaded:
+            self.inserted += _plan_write(plan)
+            return
+        self.wait()
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="question-sweep")
+        self.pending = self.pool.submit(_plan_write, plan)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self.inserted += pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self.pool is not None:
+                self.pool.submit(_close_connection).result()
+                self.pool.shutdown()
+
+
+def _close_connection() -> None:
+    # Looked up in the calling thread: the writer thread's own connection.
+    connection.close()
+
+
+def _table(model: Any, *fields: str) -> tuple[str, list[str]]:
+    meta = model._meta
+    quote = connection.ops.quote_name
+    return quote(meta.db_table), [quote(meta.get_field(name).column) for name in fields]
+
+
+def _questions_insert_pg(assignments: Sequence[_Assignment]) -> int:
+    """One INSERT ... SELECT FROM unnest(arrays): four parameters however many rows,
+    no model instances. ON CONFLICT DO NOTHING: the partial unique index (one live
+    question per couple-day) makes a rerun, a second beat or a first view that got
+    there first insert nothing."""
+    if not assignments:
+        return 0
+    table, columns = _table(
+        DailyQuestion, "couple", "prompt", "couple_date", "closes_at", "status", "created_at"
+    )
+    couple_ids, prompt_ids, days, closes = zip(*assignments, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from _meta)
+            "SELECT c, p, d, x, %s, %s FROM unnest("
+            "%s::bigint[], %s::bigint[], %s::date[], %s::timestamptz[]) AS t(c, p, d, x) "
+            "ON CONFLICT DO NOTHING",
+            [
+                DailyQuestion.Status.OPEN.value,
+                timezone.now(),  # as auto_now_add would
+                sql.int_array(couple_ids),
+                sql.int_array(prompt_ids),
+                sql.time_array(days),
+                sql.time_array(closes),
+            ],
+        )
+        return cursor.rowcount
+
+
+def _questions_insert_orm(assignments: Sequence[_Assignment]) -> int:
+    rows = [DailyQuestion(**row._asdict()) for row in assignments]
+    return len(DailyQuestion.objects.bulk_create(rows, ignore_conflicts=True))
+
+
+SCHEDULE_FIELDS = (
+    "due_at",
+    "history_through",
+    "history_answered",
+    "history_asked",
+    "history_recent",
+)
+
+
+def _schedules_upsert_pg(schedules: Sequence[_Schedule]) -> None:
+    """One INSERT ... SELECT FROM unnest(arrays) ... ON CONFLICT (couple) DO UPDATE."""
+    table, columns = _table(QuestionSchedule, "couple", *SCHEDULE_FIELDS)
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from _meta)
+            "SELECT c, d, t, a, decode(b, 'hex'), decode(r, 'hex') FROM unnest(%s::bigint[], "
+            "%s::timestamptz[], %s::date[], %s::integer[], %s::text[], %s::text[]) "
+            f"AS u(c, d, t, a, b, r) ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}",
+            [
+                sql.int_array(row.couple_id for row in schedules),
+                sql.time_array(row.due_at for row in schedules),
+                sql.time_array(row.history.through for row in schedules),
+                sql.int_array(row.history.answered for row in schedules),
+                sql.text_array(row.history.asked_bytes().hex() for row in schedules),
+                sql.text_array(row.history.recent_bytes().hex() for row in schedules),
+            ],
+        )
+
+
+def _schedules_upsert_orm(schedules: Sequence[_Schedule]) -> None:
+    QuestionSchedule.objects.bulk_create(
+        [
+            QuestionSchedule(
+                couple_id=row.couple_id,
+                due_at=row.due_at,
+                history_through=row.history.through,
+                history_answered=row.history.answered,
+                history_asked=row.history.asked_bytes(),
+                history_recent=row.history.recent_bytes(),
+            )
+            for row in schedules
+        ],
+        update_conflicts=True,
+        unique_fields=["couple"],
+        update_fields=list(SCHEDULE_FIELDS),
+    )
 
 
 @dataclass(frozen=True)
@@ -152,6 +400,62 @@ class SweepResult:
     couples: int
     batches: int
     closed: int
+    assigned: int = 0  # questions inserted (see questions_assign)
+
+
+def _due_couple_ids(now: datetime) -> list[int]:
+    """Ids of the couples whose question may be due, in order (one query): those whose
+    schedule is due, read from the due_at index (in most minutes, nothing), and those
+    without a schedule yet. New couples are looked for among the newest
+    NEW_COUPLES_WINDOW couples every minute, and among all of them at the top of each
+    hour (for one whose pairing committed late, or whose schedule row was deleted):
+    a minute's sweep never reads every couple. Ended couples drop out batch by batch."""
+    unscheduled = Couple.objects.active().filter(question_schedule__isnull=True)
+    if now.minute != 0:
+        newest = Subquery(Couple.objects.order_by("-id").values("id")[:1])
+        unscheduled = unscheduled.filter(id__gt=newest - NEW_COUPLES_WINDOW)
+    due = QuestionSchedule.objects.filter(due_at__lte=now).values_list("couple_id", flat=True)
+    return sorted(due.union(unscheduled.values_list("id", flat=True)))
+
+
+def _due_batches(now: datetime, batch_size: int) -> Iterable[list[CoupleRef]]:
+    """The due couples in batches by id, each read with its zone and history summary
+    (one query per batch), still active and still due (another sweep may have been
+    quicker). Schedules of couples found ended are deleted: they are never due again."""
+    ids = _due_couple_ids(now)
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        # The join is bounded by the batch's id range on the schedule's side too: a hash
+        # join would otherwise read the whole schedule table for every batch.
+        schedule = FilteredRelation(
+            "question_schedule",
+            condition=Q(
+                question_schedule__couple_id__gte=chunk[0],
+                question_schedule__couple_id__lte=chunk[-1],
+            ),
+        )
+        rows = (
+            Couple.objects.active()
+            .filter(sql.ids_in("id", chunk))
+            .alias(schedule=schedule)
+            .filter(Q(schedule__isnull=True) | Q(schedule__due_at__lte=now))
+            .values_list(
+                "id",
+                "timezone",
+                "schedule__history_through",
+                "schedule__history_answered",
+                "schedule__history_asked",
+                "schedule__history_recent",
+            )
+        )
+        batch = [CoupleRef(row[0], row[1], HistorySummary.from_db(*row[2:])) for row in rows]
+        if len(batch) < len(chunk):
+            found = {couple.id for couple in batch}
+            QuestionSchedule.objects.filter(
+                couple_id__in=[i for i in chunk if i not in found], couple__ended_at__isnull=False
+            ).delete()
+        if batch:
+            yield batch
 
 
 def daily_question_sweep(
@@ -163,25 +467,27 @@ def daily_question_sweep(
     closed = DailyQuestion.objects.filter(
         status=DailyQuestion.Status.OPEN, closes_at__lte=now, revealed_at__isnull=True
     ).update(status=DailyQuestion.Status.CLOSED)
-    due = Couple.objects.active().filter(
-        Q(question_schedule__isnull=True) | Q(question_schedule__due_at__lte=now)
+    index: selection.CandidateIndex | None = None
+    couples = batches = 0
+    writer = _Writer()
+    try:
+        for batch in _due_batches(now, batch_size):
+            if index is None:  # the bank, indexed once for the whole sweep
+                index = selection.CandidateIndex(question_candidates())
+            writer.write(_questions_plan(batch, now, index))
+            couples += len(batch)
+            batches += 1
+    finally:
+        writer.close()
+    assigned = writer.inserted
+    logger.info(
+        "daily question sweep: couples=%s batches=%s closed=%s assigned=%s",
+        couples,
+        batches,
+        closed,
+        assigned,
     )
-    last_id, couples, batches = 0, 0, 0
-    while True:
-        batch = [
-            CoupleRef(*row)
-            for row in due.filter(id__gt=last_id)
-            .order_by("id")
-            .values_list("id", "timezone")[:batch_size]
-        ]
-        if not batch:
-            break
-        questions_assign(couples=batch, now=now)
-        last_id = batch[-1].id
-        couples += len(batch)
-        batches += 1
-    logger.info("daily question sweep: couples=%s batches=%s closed=%s", couples, batches, closed)
-    return SweepResult(couples=couples, batches=batches, closed=closed)
+    return SweepResult(couples=couples, batches=batches, closed=closed, assigned=assigned)
 
 
 def daily_question_ensure(*, user: User) -> DailyQuestion | None:

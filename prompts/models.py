@@ -108,6 +108,17 @@ class QuestionSchedule(models.Model):
         "couples.Couple", on_delete=models.CASCADE, related_name="question_schedule"
     )
     due_at = models.DateTimeField(db_index=True)
+    # The couple's settled question history, folded by the sweep (prompts.history): what
+    # selection needs, in a bounded size however long the couple has been answering,
+    # so the sweep reads a few rows per couple, not its whole history. A cache: NULL
+    # `history_through` (a new couple, a lost row) means "read the whole history".
+    history_through = models.DateField(null=True, blank=True)
+    history_answered = models.PositiveIntegerField(default=0)
+    # Bytes, not JSON: a million of each are decoded per daily sweep. Bit n of
+    # `history_asked` (little-endian) is set when prompt n was asked; `history_recent`
+    # holds the last few prompt ids, newest first, as little-endian uint32s.
+    history_asked = models.BinaryField(default=bytes)
+    history_recent = models.BinaryField(default=bytes)
 
     def __str__(self) -> str:
         return f"question schedule {self.pk}"
@@ -122,10 +133,18 @@ class DailyQuestion(models.Model):
         PASSED = "passed"
         CLOSED = "closed"  # unanswered by one of them for three days: quietly closed
 
+    # No single-column indexes on the two keys: the (couple, -couple_date) and (prompt,
+    # status, revealed_at) indexes below serve every lookup by either, and each index
+    # less is one less to write for each of the million rows a daily sweep inserts.
     couple = models.ForeignKey(
-        "couples.Couple", on_delete=models.CASCADE, related_name="daily_questions"
+        "couples.Couple",
+        on_delete=models.CASCADE,
+        related_name="daily_questions",
+        db_index=False,
     )
-    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="daily_questions")
+    prompt = models.ForeignKey(
+        Prompt, on_delete=models.PROTECT, related_name="daily_questions", db_index=False
+    )
     couple_date = models.DateField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -145,9 +164,17 @@ class DailyQuestion(models.Model):
             ),
         ]
         indexes: ClassVar = [
+            # A couple's questions, newest first: pages, and the sweep's read of the days
+            # after its history summary (couple_id = ANY(...) AND couple_date > ...).
             models.Index(fields=["couple", "-couple_date"]),
-            # The closing sweep: open questions past their time.
-            models.Index(fields=["status", "closes_at"]),
+            # The closing sweep, every minute: open questions past their time. Partial,
+            # so it holds the few questions still waiting (at most three per couple),
+            # not every revealed one of every day since the start.
+            models.Index(
+                fields=["closes_at"],
+                condition=Q(status="open", revealed_at__isnull=True),
+                name="daily_question_to_close",
+            ),
             # Per-prompt statistics in the admin (times asked, answer and skip rates):
             # covering revealed_at lets the counts come from the index alone.
             models.Index(fields=["prompt", "status", "revealed_at"]),

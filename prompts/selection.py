@@ -6,21 +6,27 @@ Rules (PRODUCT.md §3): published, matching locale; never repeated for a couple 
 the bank is exhausted; rotates dimensions; starts light and deepens as the couple
 answers more; sensitive prompts only when both partners opted in; leans toward the
 love-map domain where the couple's knowledge is stalest.
+
+The rules run over a `CandidateIndex`: the bank as bitmaps over prompt ids (bit n set:
+prompt n is in the set), built once per sweep. Filtering the bank for one couple is
+then a handful of integer operations instead of list comprehensions over every
+prompt, and only the few prompts left at the end are hashed to rank them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 DIMENSIONS = ("emotional", "intellectual", "physical", "experiential")
 
 
 @dataclass(frozen=True)
 class Candidate:
-    id: int
+    id: int  # a prompt id: positive, unique in a bank
     dimension: str
     depth: int
     domain: str
@@ -32,10 +38,21 @@ class CoupleHistory:
     """What the selection needs to know about one couple."""
 
     asked: set[int] = field(default_factory=set)  # prompt ids ever asked (incl. passed)
+    # More prompt ids ever asked, as a bitmap (`prompt_bits`): the form the sweep's
+    # history summary keeps. The asked prompts are the union of both.
+    asked_bits: int = 0
     recent_dimensions: list[str] = field(default_factory=list)  # most recent first
     answered: int = 0  # questions both partners answered
     allow_sensitive: bool = False  # both partners opted in
     stalest_domain: str = ""  # from love maps, when known
+
+
+def prompt_bits(ids: Iterable[int]) -> int:
+    """A set of prompt ids as a bitmap: bit n is set when prompt n is in the set."""
+    bits = 0
+    for prompt_id in ids:
+        bits |= 1 << prompt_id
+    return bits
 
 
 def max_depth_for(answered: int) -> int:
@@ -55,10 +72,130 @@ def target_depth(answered: int) -> int:
     return cycle[answered % len(cycle)]
 
 
+_ABOVE_ALL = b"\xff" * 9  # sorts after every 8-byte digest
+
+
 def _rank(couple_id: int, day: date, prompt_id: int) -> str:
     """A stable pseudo-random order per couple and day (reproducible, no RNG state)."""
     digest = hashlib.blake2b(f"{couple_id}:{day.isoformat()}:{prompt_id}".encode(), digest_size=8)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=1024)
+def dimension_order(recent_dimensions: tuple[str, ...]) -> tuple[str, ...]:
+    """Least recently used dimension first; dimensions never asked come first of all
+    (in `DIMENSIONS` order). A dimension seen twice counts at its older position."""
+    recency = {dim: index for index, dim in enumerate(recent_dimensions)}
+    return tuple(sorted(DIMENSIONS, key=lambda dim: -recency.get(dim, len(DIMENSIONS) + 1)))
+
+
+class CandidateIndex:
+    """A bank of candidates as bitmaps over prompt ids: by sensitivity, depth,
+    dimension and love-map domain. Immutable once built; `choose` is pure."""
+
+    def __init__(self, candidates: Sequence[Candidate]) -> None:
+        self.by_id: dict[int, Candidate] = {}
+        self.all = self.plain = 0  # every candidate / the ones that are not sensitive
+        self.by_depth: dict[int, int] = {}
+        self.by_dimension: dict[str, int] = {}
+        self.by_domain: dict[str, int] = {}
+        for candidate in candidates:
+            if candidate.id <= 0:
+                raise ValueError(f"prompt ids are positive: {candidate.id}")
+            if candidate.id in self.by_id:  # ids are primary keys: a repeat is ignored
+                continue
+            self.by_id[candidate.id] = candidate
+            bit = 1 << candidate.id
+            self.all |= bit
+            if not candidate.sensitive:
+                self.plain |= bit
+            self.by_depth[candidate.depth] = self.by_depth.get(candidate.depth, 0) | bit
+            self.by_dimension[candidate.dimension] = (
+                self.by_dimension.get(candidate.dimension, 0) | bit
+            )
+            self.by_domain[candidate.domain] = self.by_domain.get(candidate.domain, 0) | bit
+        self.depths = sorted(self.by_depth)  # ascending: the lightest first
+        # The final ranking walks one dimension's prompts of the chosen depth(s), in id
+        # order, each with its bit and its hashing input (see `_rank`) made once here.
+        self._members: dict[tuple[str, int], list[tuple[int, bytes, int]]] = {}
+        for prompt_id in sorted(self.by_id):
+            candidate = self.by_id[prompt_id]
+            self._members.setdefault((candidate.dimension, candidate.depth), []).append(
+                (1 << prompt_id, str(prompt_id).encode(), prompt_id)
+            )
+        self._within: dict[int, int] = {
+            ceiling: self._depths_up_to(ceiling) for ceiling in (1, 2, 3)
+        }
+
+    def _depths_up_to(self, ceiling: int) -> int:
+        bits = 0
+        for depth in self.depths:
+            if depth <= ceiling:
+                bits |= self.by_depth[depth]
+        return bits
+
+    def choose(
+        self,
+        history: CoupleHistory,
+        *,
+        couple_id: int,
+        day: date,
+        exclude: frozenset[int] = frozenset(),
+    ) -> Candidate | None:
+        """The prompt for this couple on this day, or None when nothing is eligible."""
+        eligible = self.all if history.allow_sensitive else self.plain
+        if exclude:
+            eligible &= ~prompt_bits(exclude)
+        asked = history.asked_bits
+        if history.asked:
+            asked |= prompt_bits(history.asked)
+        # Exhausted: start over rather than stop (the bank keeps growing meanwhile).
+        pool = (eligible & ~asked) or eligible
+        if not pool:
+            return None
+        within = pool & self._within_depth(max_depth_for(history.answered))
+        if not within:  # nothing light enough: the lightest there is
+            within = next(pool & self.by_depth[d] for d in self.depths if pool & self.by_depth[d])
+        for dimension in dimension_order(tuple(history.recent_dimensions)):
+            group = within & self.by_dimension.get(dimension, 0)
+            if not group:
+                continue
+            if history.stalest_domain:
+                group = (group & self.by_domain.get(history.stalest_domain, 0)) or group
+            # The depth of the day if this dimension has it, else the nearest one(s).
+            depths = self._nearest_depths(group, target_depth(history.answered))
+            return self.by_id[self._first_by_rank(group, dimension, depths, couple_id, day)]
+        return None
+
+    def _within_depth(self, ceiling: int) -> int:
+        bits = self._within.get(ceiling)
+        return self._depths_up_to(ceiling) if bits is None else bits
+
+    def _nearest_depths(self, group: int, wanted: int) -> list[int]:
+        if group & self.by_depth.get(wanted, 0):
+            return [wanted]
+        present = [d for d in self.depths if group & self.by_depth[d]]
+        nearest = min(abs(d - wanted) for d in present)
+        return [d for d in present if abs(d - wanted) == nearest]
+
+    def _first_by_rank(
+        self, group: int, dimension: str, depths: list[int], couple_id: int, day: date
+    ) -> int:
+        """The prompt of `group` (all of `dimension`, of `depths`) with the lowest
+        `_rank`. The hash of the shared prefix is computed once and copied; comparing
+        raw digests orders them exactly as their hex forms do; a tie (a 64-bit
+        collision) keeps the lower id, as `min` over the bank in id order would."""
+        fresh = hashlib.blake2b(f"{couple_id}:{day.isoformat()}:".encode(), digest_size=8).copy
+        best_id, best = 0, _ABOVE_ALL
+        for depth in depths:
+            for bit, encoded, prompt_id in self._members[(dimension, depth)]:
+                if group & bit:
+                    digest = fresh()
+                    digest.update(encoded)
+                    value = digest.digest()
+                    if value <= best and (value < best or prompt_id < best_id):
+                        best_id, best = prompt_id, value
+        return best_id
 
 
 def choose(
@@ -69,34 +206,6 @@ def choose(
     day: date,
     exclude: frozenset[int] = frozenset(),
 ) -> Candidate | None:
-    """The prompt for this couple on this day, or None when nothing is eligible."""
-    eligible = [
-        c
-        for c in candidates
-        if (history.allow_sensitive or not c.sensitive) and c.id not in exclude
-    ]
-    fresh = [c for c in eligible if c.id not in history.asked]
-    # Exhausted: start over rather than stop (the bank keeps growing meanwhile).
-    pool = fresh or eligible
-    if not pool:
-        return None
-    ceiling = max_depth_for(history.answered)
-    within_depth = [c for c in pool if c.depth <= ceiling] or [
-        c for c in pool if c.depth == min(x.depth for x in pool)
-    ]
-    # Least recently used dimension first; dimensions never asked come first of all.
-    recency = {dim: index for index, dim in enumerate(history.recent_dimensions)}
-    order = sorted(DIMENSIONS, key=lambda dim: -recency.get(dim, len(DIMENSIONS) + 1))
-    for dimension in order:
-        group = [c for c in within_depth if c.dimension == dimension]
-        if not group:
-            continue
-        if history.stalest_domain:
-            leaning = [c for c in group if c.domain == history.stalest_domain]
-            group = leaning or group
-        # The depth of the day if this dimension has it, else the nearest one.
-        wanted = target_depth(history.answered)
-        nearest = min(abs(c.depth - wanted) for c in group)
-        group = [c for c in group if abs(c.depth - wanted) == nearest]
-        return min(group, key=lambda c: _rank(couple_id, day, c.id))
-    return None
+    """The prompt for this couple on this day, or None when nothing is eligible.
+    (For many couples, build one `CandidateIndex` and call its `choose`.)"""
+    return CandidateIndex(candidates).choose(history, couple_id=couple_id, day=day, exclude=exclude)

@@ -15,26 +15,39 @@ from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.couples.selectors import active_pairs
 from nuzzle.lib.timezones import local_date
+from nuzzle.nudges.bulk import IdIn
 from nuzzle.nudges.kinds import Context, Recipient
 from prompts.models import DailyQuestion, Prompt, QuestionAnswer, QuestionReaction
 
 CHECKIN_QUESTIONS_PER_DAY = 3
 
 
+def _checkin_pool(locale: str) -> QuerySet[Prompt]:
+    return Prompt.objects.filter(
+        kind=Prompt.Kind.CHECKIN, status=Prompt.Status.PUBLISHED, locale=locale
+    ).order_by("id")
+
+
+def _rotation(day: date, size: int) -> list[int]:
+    """Which of `size` pooled questions are offered on `day` (indexes, in order)."""
+    if not size:
+        return []
+    start = (day.toordinal() * CHECKIN_QUESTIONS_PER_DAY) % size
+    return [(start + offset) % size for offset in range(min(CHECKIN_QUESTIONS_PER_DAY, size))]
+
+
 def checkin_questions_for(*, day: date, locale: str = "en") -> list[Prompt]:
     """The check-in questions offered on a given local date: three published `checkin`
     prompts, rotating daily through the set (the same for everyone on that date, so
     partners in one zone answer the same questions side by side)."""
-    pool = list(
-        Prompt.objects.filter(
-            kind=Prompt.Kind.CHECKIN, status=Prompt.Status.PUBLISHED, locale=locale
-        ).order_by("id")
-    )
-    if not pool:
-        return []
-    count = min(CHECKIN_QUESTIONS_PER_DAY, len(pool))
-    start = (day.toordinal() * CHECKIN_QUESTIONS_PER_DAY) % len(pool)
-    return [pool[(start + offset) % len(pool)] for offset in range(count)]
+    pool = list(_checkin_pool(locale))
+    return [pool[index] for index in _rotation(day, len(pool))]
+
+
+def checkin_question_ids_for(*, day: date, locale: str = "en") -> list[int]:
+    """The ids of `checkin_questions_for(day=day)`, without building the prompts."""
+    pool = list(_checkin_pool(locale).values_list("id", flat=True))
+    return [pool[index] for index in _rotation(day, len(pool))]
 
 
 # --- The daily question ---------------------------------------------------------
@@ -62,8 +75,25 @@ class QuestionView:
 
 
 def question_view(question: DailyQuestion, user: User, now: datetime) -> QuestionView:
-    answers = {answer.author_id: answer.text for answer in question.answers.all()}
-    reactions = {r.author_id: r.reaction for r in question.reactions.all()}
+    """A question (with its answers and reactions prefetched) as `user` may see it."""
+    return _view(
+        question,
+        answers={answer.author_id: answer.text for answer in question.answers.all()},
+        reactions={r.author_id: r.reaction for r in question.reactions.all()},
+        user=user,
+        now=now,
+    )
+
+
+def _view(
+    question: DailyQuestion,
+    *,
+    answers: dict[int, str],
+    reactions: dict[int, str],
+    user: User,
+    now: datetime,
+) -> QuestionView:
+    answers = dict(answers)
     mine = answers.pop(user.pk, None)
     partner_text = next(iter(answers.values()), None)
     revealed = question.revealed_at is not None
@@ -121,6 +151,68 @@ def question_for_today(*, user: User) -> DailyQuestion | None:
         return None
     day = local_date(context.couple.timezone)
     return _couple_questions(user).filter(couple_date=day).first()
+
+
+_ONE_VIEW = (
+    "id",
+    "couple_date",
+    "status",
+    "closes_at",
+    "revealed_at",
+    "prompt_id",
+    "prompt__text",
+    "prompt__dimension",
+    "prompt__depth",
+    "answers__author_id",
+    "answers__text",
+    "reactions__author_id",
+    "reactions__reaction",
+)
+
+
+def _one_view(user: User, **filters: Any) -> QuestionView | None:
+    """One of our (live) questions as `user` may see it, in ONE query: the question, its
+    prompt, answers and reactions joined (one of each per partner at most, so at most
+    four rows) instead of a query for each — the dashboard and every answer show one."""
+    context = couple_context(user)
+    if context is None:
+        return None
+    rows = list(
+        DailyQuestion.objects.filter(couple=context.couple, **filters)
+        .exclude(status=DailyQuestion.Status.PASSED)
+        .values_list(*_ONE_VIEW)
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    if any(row[0] != first[0] for row in rows):
+        raise ValueError("the filters matched more than one question")
+    question = DailyQuestion(
+        id=first[0],
+        couple_date=first[1],
+        status=first[2],
+        closes_at=first[3],
+        revealed_at=first[4],
+        prompt=Prompt(id=first[5], text=first[6], dimension=first[7], depth=first[8]),
+    )
+    answers = {row[9]: row[10] for row in rows if row[9] is not None}
+    reactions = {row[11]: row[12] for row in rows if row[11] is not None}
+    return _view(question, answers=answers, reactions=reactions, user=user, now=timezone.now())
+
+
+def question_view_get(*, user: User, question_id: int) -> QuestionView | None:
+    """One of our questions as I may see it (one query), or None: another couple's is
+    indistinguishable from none (404)."""
+    return _one_view(user, pk=question_id)
+
+
+def question_view_for_today(*, user: User) -> QuestionView | None:
+    """Our live question for the couple's current local date as I may see it (one
+    query), or None."""
+    context = couple_context(user)
+    if context is None:
+        return None
+    return _one_view(user, couple_date=local_date(context.couple.timezone))
 
 
 def question_passed_today(*, user: User) -> bool:
@@ -184,7 +276,7 @@ def _open_questions(couple_ids: Collection[int], now: datetime) -> dict[int, lis
     """Per couple, its questions still taking answers (open, not passed, not past
     `closes_at`: at most three each), with the ids of who answered (one query)."""
     rows = DailyQuestion.objects.filter(
-        couple_id__in=couple_ids, status=DailyQuestion.Status.OPEN, closes_at__gt=now
+        IdIn("couple_id", couple_ids), status=DailyQuestion.Status.OPEN, closes_at__gt=now
     ).values_list("id", "couple_id", "couple_date", "revealed_at", "answers__author_id")
     questions: dict[int, _OpenQuestion] = {}
     by_couple: dict[int, list[_OpenQuestion]] = defaultdict(list)
@@ -207,8 +299,11 @@ def nudge_question_ready(recipients: Sequence[Recipient], now: datetime) -> dict
     pairs = active_pairs(user_ids=ids)
     questions = _open_questions({pair.couple_id for pair in pairs.values()}, now)
     eligible: dict[int, Context] = {}
+    todays: dict[str, date] = {}  # per zone: a batch has far fewer zones than people
     for user_id, pair in pairs.items():
-        today = local_date(pair.couple_timezone, now)
+        today = todays.get(pair.couple_timezone)
+        if today is None:
+            today = todays[pair.couple_timezone] = local_date(pair.couple_timezone, now)
         # One live question per couple-day (a passed one is not OPEN), so at most one.
         question = next(
             (q for q in questions.get(pair.couple_id, []) if q.couple_date == today), None

@@ -39,11 +39,11 @@ def dashboard_get(*, user: User) -> Dashboard:
 
 
 def _todays_question(user: User) -> QuestionView | None:
-    found = questions.question_for_today(user=user)
+    found = questions.question_view_for_today(user=user)
     if found is None:  # the sweep hasn't reached this couple yet: assign on first view
         daily.daily_question_ensure(user=user)
-        found = questions.question_for_today(user=user)
-    return questions.question_views(user=user, questions=[found])[0] if found else None
+        found = questions.question_view_for_today(user=user)
+    return found
 
 
 # --- The weekly recap nudge ---------------------------------------------------------------

@@ -20,9 +20,10 @@ or its time budget is spent:
 **At most once, for every kind.** A nudge lost to a crash is harmless — tomorrow
 brings another — while a duplicate is nagging, which Nuzzle promises not to do. So a
 row moves `claimed → sending` with a compare-and-set on its claim token *just before*
-the message goes to SMTP, and `sending → sent` after. A worker killed between the two
-leaves the row in `sending`; when its lease expires, `planning.leases_recover` marks it
-`failed` and it is never sent again. A row that never reached `sending` (the worker
+the message goes to SMTP, and `sending → sent` after (written in the same statement as
+the next row's `claimed → sending`: one write per email). A worker killed between the
+two leaves the row in `sending`; when its lease expires, `planning.leases_recover`
+marks it `failed` and it is never sent again. A row that never reached `sending` (the worker
 died earlier) goes back to `pending` and is sent once by whoever claims it next.
 
 The same rule decides the one ambiguous SMTP case: once the DATA command has begun, a
@@ -48,6 +49,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, transaction
+from django.db.models import Case, F, Field, Q, Value, When
 from django.utils import timezone
 
 from nuzzle.couples.selectors import active_pairs
@@ -175,6 +177,16 @@ class _Ready:
 
 
 @dataclass
+class _Sent:
+    """A message the mail server took whose row is still `sending`: its `sent` mark is
+    written in the same statement as the next row's `claimed → sending` (one write per
+    email instead of two), or on its own when no next row goes out (see `run`)."""
+
+    item: _Ready
+    at: datetime
+
+
+@dataclass
 class _Batch:
     claimed: _Claimed
     clock: Callable[[], datetime]
@@ -182,6 +194,7 @@ class _Batch:
     backend: BaseEmailBackend | None = None
     watch: DataWatch = field(default_factory=DataWatch)
     refused: set[int] = field(default_factory=set)  # people whose address bounced
+    unmarked: _Sent | None = None
 
     @property
     def token(self) -> str:
@@ -192,7 +205,10 @@ class _Batch:
             ready = self._recheck(self.claimed.rows)
             self._send_all(ready)
         finally:
-            self._disconnect()
+            try:
+                self._mark_sent()  # whatever ended the batch, the last send is recorded
+            finally:
+                self._disconnect()
 
     # Step 2: who may still get their nudge.
 
@@ -314,15 +330,7 @@ class _Batch:
             self._disconnect()
         if outcome.kind == "sent":
             self.result.sent += 1
-            written = self._update(
-                [row],
-                status=Nudge.Status.SENT,
-                reason="",
-                sent_at=self.clock(),
-                context=item.context,
-            )
-            if not written:
-                logger.warning("nudge %s: sent, but its lease had been recovered", row.pk)
+            self.unmarked = _Sent(item, self.clock())  # written with the next row's gate
         elif outcome.kind == "retry":
             self._retry([row], outcome.reason)
         elif outcome.kind == "suppress":
@@ -368,19 +376,52 @@ class _Batch:
     # recovered (and maybe claimed by another worker) is no longer ours to touch.
 
     def _begin_sending(self, row: Nudge, now: datetime) -> bool:
-        """claimed → sending, only while our claim holds: the at-most-once gate."""
-        return bool(
-            Nudge.objects.filter(
-                pk=row.pk, claim_token=self.token, status=Nudge.Status.CLAIMED, lease_until__gt=now
-            ).update(status=Nudge.Status.SENDING)
+        """claimed → sending, only while our claim holds: the at-most-once gate. The
+        previous message's `sent` mark, if not yet written, goes in the same statement:
+        each row keeps its own condition, so it is exactly the two writes, in one."""
+        sent, self.unmarked = self.unmarked, None
+        gate = Q(pk=row.pk, status=Nudge.Status.CLAIMED, lease_until__gt=now)
+        if sent is None:
+            return bool(
+                Nudge.objects.filter(gate, claim_token=self.token).update(
+                    status=Nudge.Status.SENDING
+                )
+            )
+        done = Q(pk=sent.item.row.pk, status__in=_HELD)
+        is_sent = Q(pk=sent.item.row.pk)
+        values: dict[str, Any] = {
+            name: Case(
+                When(is_sent, then=Value(value, output_field=_field(name))),
+                default=F(name),
+            )
+            for name, value in _sent_values(sent).items()
+        }
+        values["status"] = Case(
+            When(is_sent, then=Value(Nudge.Status.SENT)), default=Value(Nudge.Status.SENDING)
         )
+        written = Nudge.objects.filter(gate | done, claim_token=self.token).update(**values)
+        began = written == 2 or (
+            written == 1
+            # Which of the two? Only this statement turns our row to `sending`.
+            and Nudge.objects.filter(
+                pk=row.pk, claim_token=self.token, status=Nudge.Status.SENDING
+            ).exists()
+        )
+        if written - began == 0:  # the other row written, if any, was not the sent one
+            _sent_unrecorded(sent)
+        return began
+
+    def _mark_sent(self) -> None:
+        """The last message's `sent` mark, on its own (no next row to go with)."""
+        sent, self.unmarked = self.unmarked, None
+        if sent is not None and not self._update([sent.item.row], **_sent_values(sent)):
+            _sent_unrecorded(sent)
 
     def _update(self, rows: Iterable[Nudge], **values: Any) -> int:
+        values = {"claim_token": "", "lease_until": None, **values}
         return Nudge.objects.filter(
-            pk__in=[row.pk for row in rows],
-            claim_token=self.token,
-            status__in=(Nudge.Status.CLAIMED, Nudge.Status.SENDING),
-        ).update(claim_token="", lease_until=None, **values)
+            pk__in=[row.pk for row in rows], claim_token=self.token, status__in=_HELD
+        ).update(**values)
 
     def _end(self, rows: Sequence[Nudge], status: str, reason: str) -> None:
         written = self._update(rows, status=status, reason=reason[:200], next_attempt_at=None)
@@ -428,6 +469,33 @@ class _Batch:
             pk__in=[row.pk for row in rows], claim_token=self.token, status=Nudge.Status.CLAIMED
         ).update(status=Nudge.Status.PENDING, claim_token="", lease_until=None)
         logger.warning("nudge delivery: lease running out, released %s rows", released)
+
+
+# The states of a row a worker holds under its claim token.
+_HELD = (Nudge.Status.CLAIMED, Nudge.Status.SENDING)
+
+
+def _sent_values(sent: _Sent) -> dict[str, Any]:
+    """What a row becomes once the mail server took its message (the claim released)."""
+    return {
+        "status": Nudge.Status.SENT,
+        "reason": "",
+        "sent_at": sent.at,
+        "context": sent.item.context,
+        "claim_token": "",
+        "lease_until": None,
+    }
+
+
+def _field(name: str) -> Field[Any, Any]:
+    found = Nudge._meta.get_field(name)
+    if not isinstance(found, Field):
+        raise TypeError(f"Nudge.{name} is not a concrete field")
+    return found
+
+
+def _sent_unrecorded(sent: _Sent) -> None:
+    logger.warning("nudge %s: sent, but its lease had been recovered", sent.item.row.pk)
 
 
 def _sendable(row: Nudge, switched_off: set[tuple[int, str]], now: datetime) -> Rules | str:

@@ -79,8 +79,13 @@ class NudgePreferences(models.Model):
 
 
 class NudgeSchedule(models.Model):
+    # No index of its own: the unique (user, kind) index serves every look-up by person,
+    # and each tick rewrites a row per due person, so each extra index costs every tick.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nudge_schedules"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="nudge_schedules",
+        db_index=False,
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     enabled = models.BooleanField(default=True)
@@ -92,9 +97,11 @@ class NudgeSchedule(models.Model):
         ]
         indexes: ClassVar = [
             # The tick's one question: which enabled rows are due? Disabled rows and
-            # event kinds with nothing pending are not in the index at all.
+            # event kinds with nothing pending are not in the index at all. The id
+            # orders ties (a zone's people share a due time) so that each claim can
+            # start right after the last one's rows (keyset), not from the front.
             models.Index(
-                fields=["next_due_at"],
+                fields=["next_due_at", "id"],
                 name="nudge_schedule_due",
                 condition=Q(enabled=True, next_due_at__isnull=False),
             ),
@@ -128,8 +135,10 @@ class Nudge(models.Model):
         Status.FAILED,
     )
 
+    # No index of its own: the unique (user, kind, period) and (user, -scheduled_for)
+    # indexes serve every look-up by person, and each tick inserts a row per nudge.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nudges"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nudges", db_index=False
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     period = models.CharField(max_length=10)
@@ -169,8 +178,8 @@ class Nudge(models.Model):
                 name="nudge_leased",
                 condition=Q(status__in=["claimed", "sending"]),
             ),
-            # The daily cap and back-off read a person's last days; the list is newest first.
-            models.Index(fields=["user", "local_date"], name="nudge_user_day"),
+            # A person's recent nudges: the tick's history (the daily cap and the
+            # back-off read the last nine days) and the list, newest first.
             models.Index(fields=["user", "-scheduled_for"], name="nudge_user_recent"),
         ]
 

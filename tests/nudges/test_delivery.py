@@ -190,8 +190,9 @@ def test_recipients_are_loaded_in_a_fixed_number_of_queries(smtp, checks, clock)
         return len(captured)
 
     small, large = queries_for(2), queries_for(6)
-    # Only the two per-row writes (claimed → sending, sending → sent) grow with the batch.
-    assert large - small == 2 * 4
+    # Only the per-row write grows with the batch: one statement per email turns it
+    # `sending` and records the previous email as `sent`.
+    assert large - small == 4
 
 
 def test_a_future_or_already_handled_row_is_left_alone(smtp, checks, clock):
@@ -537,6 +538,72 @@ def test_a_row_taken_back_while_the_batch_ran_is_not_sent(smtp, checks, clock):
     assert smtp.messages == []
     nudge = fresh(nudge)
     assert (nudge.status, nudge.claim_token) == (Nudge.Status.CLAIMED, "someone-else")
+
+
+def _while_rendering(row: Nudge, action, monkeypatch) -> None:
+    """Run `action` when delivery renders `row`'s email: after the email before it went
+    to SMTP, before the write that records it and lets `row` go."""
+    render = delivery.emails.nudge_message
+
+    def hooked(nudge, recipient, context):
+        if nudge.pk == row.pk:
+            action()
+        return render(nudge, recipient, context)
+
+    monkeypatch.setattr(delivery.emails, "nudge_message", hooked)
+
+
+def test_each_email_is_recorded_sent_with_the_write_that_lets_the_next_one_go(smtp, checks, clock):
+    rows = [outbox(new_user()) for _ in range(3)]
+
+    with CaptureQueriesContext(db_connection) as captured:
+        assert nudges_deliver().sent == 3
+
+    writes = [q["sql"] for q in captured if q["sql"].startswith('UPDATE "nudges_nudge"')]
+    # The claim, one write per email (the first alone, then each with the one before),
+    # and the last email's own `sent` mark.
+    assert len(writes) == 1 + 3 + 1
+    for row in rows:
+        row = fresh(row)
+        assert (row.status, row.sent_at, row.claim_token, row.lease_until) == (
+            Nudge.Status.SENT,
+            NOW,
+            "",
+            None,
+        )
+        assert row.context == {"partner_answered": True, "revealed": False}
+
+
+def test_an_email_whose_lease_was_recovered_after_it_went_stays_failed_the_next_still_goes(
+    smtp, checks, clock, monkeypatch, caplog
+):
+    first, second = outbox(new_user()), outbox(new_user())
+    recovered = {"status": Nudge.Status.FAILED, "claim_token": "", "lease_until": None}
+    _while_rendering(
+        second, lambda: Nudge.objects.filter(pk=first.pk).update(**recovered), monkeypatch
+    )
+
+    assert nudges_deliver().sent == 2
+
+    assert fresh(first).status == Nudge.Status.FAILED  # at most once: never sent again
+    assert fresh(second).status == Nudge.Status.SENT
+    assert len(smtp.messages) == 2
+    assert f"nudge {first.pk}: sent, but its lease had been recovered" in caplog.text
+
+
+def test_a_row_taken_back_after_the_email_before_it_went_still_records_that_email(
+    smtp, checks, clock, monkeypatch
+):
+    first, second = outbox(new_user()), outbox(new_user())
+    steal = lambda: Nudge.objects.filter(pk=second.pk).update(claim_token="someone-else")  # noqa: E731
+    _while_rendering(second, steal, monkeypatch)
+
+    assert nudges_deliver().sent == 1
+
+    assert fresh(first).status == Nudge.Status.SENT
+    second = fresh(second)
+    assert (second.status, second.claim_token) == (Nudge.Status.CLAIMED, "someone-else")
+    assert len(smtp.messages) == 1
 
 
 def test_a_row_left_sending_by_a_dead_worker_is_never_sent_again(smtp, checks, clock):

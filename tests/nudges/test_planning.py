@@ -304,3 +304,24 @@ def test_a_pause_that_ended_before_today_is_refused_with_a_clear_error():
     with pytest.raises(ValidationError, match="today or a later day"):
         preferences_update(user=user, paused_until=date(2026, 11, 19), now=utc(2026, 11, 20, 12))
     assert NudgePreferences.objects.get(user=user).paused_until is None
+
+
+def test_small_batches_over_shared_due_times_plan_everyone_once_by_priority():
+    # Everyone is due at 19:00 for two kinds: ties in the due index, split across many
+    # small batches; each claim starts after the last (keyset), skipping nobody.
+    start = utc(2026, 11, 20, 8)
+    both = {Kind.QUESTION_READY.value: True, Kind.CHECKIN_REMINDER.value: True}
+    people = [person("UTC", start, kinds=both) for _ in range(11)]
+    tick_at = utc(2026, 11, 20, 19)
+    with only_checks(question_ready=everyone, checkin_reminder=everyone):
+        result = nudges_tick(now=tick_at, batch_size=3)
+        again = nudges_tick(now=tick_at, batch_size=3)
+
+    assert (result.people, result.planned, again.people) == (11, 11, 0)
+    planned = Nudge.objects.filter(user__in=people)
+    # The cap of one a day goes to the higher-priority kind for every person.
+    assert sorted(planned.values_list("user_id", "kind")) == sorted(
+        (p.pk, Kind.QUESTION_READY.value) for p in people
+    )
+    due = NudgeSchedule.objects.filter(user__in=people, enabled=True, next_due_at__lte=tick_at)
+    assert not due.exists()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
+from django.db import transaction
 
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge
@@ -35,3 +37,53 @@ def test_two_ticks_at_the_same_instant_plan_each_person_once_within_the_cap(atte
     # Both kinds were due for everyone; the cap of one held under the race.
     assert Nudge.objects.filter(kind=Kind.QUESTION_READY).count() == len(people)
     assert not Nudge.objects.filter(kind=Kind.CHECKIN_REMINDER).exists()
+
+
+def _people(count: int) -> list:
+    people = []
+    for _ in range(count):
+        person = new_user(timezone="UTC")
+        preferences_update(
+            user=person,
+            kinds={Kind.QUESTION_READY.value: True},
+            now=datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
+        )
+        people.append(person)
+    return people
+
+
+def test_lanes_split_the_due_people_between_threads_and_plan_each_once():
+    now = datetime(2026, 11, 20, 19, 0, tzinfo=UTC)
+    people = _people(41)
+    threads: set[str] = set()
+
+    def everyone_here(recipients, at):
+        threads.add(threading.current_thread().name)
+        return everyone(recipients, at)
+
+    with only_checks(question_ready=everyone_here):
+        result = nudges_tick(now=now, batch_size=4, lanes=3)
+
+    assert (result.people, result.planned) == (41, 41)
+    assert result.batches >= 41 // 4  # each lane in batches of at most 4
+    assert len(threads) == 3
+    assert all(name.startswith("nudge-tick") for name in threads)
+    planned = Nudge.objects.filter(kind=Kind.QUESTION_READY)
+    assert sorted(planned.values_list("user_id", flat=True)) == sorted(p.pk for p in people)
+
+
+def test_inside_a_transaction_the_tick_runs_one_lane_in_the_callers_thread():
+    now = datetime(2026, 11, 20, 19, 0, tzinfo=UTC)
+    _people(5)
+    threads: set[str] = set()
+
+    def everyone_here(recipients, at):
+        threads.add(threading.current_thread().name)
+        return everyone(recipients, at)
+
+    # Lane threads would not see the caller's uncommitted rows: one lane, here.
+    with only_checks(question_ready=everyone_here), transaction.atomic():
+        result = nudges_tick(now=now, lanes=3)
+
+    assert (result.people, result.planned) == (5, 5)
+    assert threads == {threading.current_thread().name}

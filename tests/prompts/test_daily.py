@@ -220,3 +220,95 @@ def test_sensitive_questions_are_asked_only_when_both_opted_in(cast):
     question = daily_question_ensure(user=fresh(cast.author))
     assert question is not None
     assert question.prompt.sensitive
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_sweep_writes_from_a_second_connection_and_loses_nothing(
+    bank, monkeypatch
+):
+    import threading
+
+    from prompts import daily
+
+    writers = set()
+    write = daily._plan_write
+
+    def spy(plan):
+        writers.add(threading.current_thread().name)
+        return write(plan)
+
+    monkeypatch.setattr(daily, "_plan_write", spy)
+    for _ in range(7):
+        couple_of(UserFactory(), UserFactory())
+    with time_machine.travel("2026-05-01 12:00:00Z", tick=False):
+        result = daily_question_sweep(batch_size=2)
+        assert daily_question_sweep(batch_size=2).couples == 0
+    assert (result.couples, result.batches, result.assigned) == (7, 4, 7)
+    assert DailyQuestion.objects.count() == QuestionSchedule.objects.count() == 7
+    assert all(name.startswith("question-sweep") for name in writers)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_stops_the_sweep_and_the_next_sweep_finishes_the_work(bank, monkeypatch):
+    from prompts import daily
+
+    for _ in range(5):
+        couple_of(UserFactory(), UserFactory())
+    insert = daily._questions_insert_pg
+    calls = []
+
+    def failing(assignments):
+        calls.append(len(assignments))
+        if len(calls) == 2:
+            raise RuntimeError("connection lost")
+        return insert(assignments)
+
+    monkeypatch.setattr(daily, "_questions_insert_pg", failing)
+    with time_machine.travel("2026-05-01 12:00:00Z", tick=False):
+        with pytest.raises(RuntimeError):
+            daily_question_sweep(batch_size=2)
+        assert DailyQuestion.objects.count() == 2  # the first batch, committed
+        assert daily_question_sweep(batch_size=2).couples == 3
+    assert DailyQuestion.objects.count() == 5
+
+
+class TestWhoIsDue:
+    def test_a_new_couple_is_found_in_any_minute(self, cast, bank):
+        with time_machine.travel("2026-05-01 12:07:00Z", tick=False):
+            assert daily_question_sweep().couples == 2
+            couple_of(UserFactory(), UserFactory())
+        with time_machine.travel("2026-05-01 12:08:00Z", tick=False):
+            assert daily_question_sweep().couples == 1
+
+    def test_a_couple_without_a_schedule_beyond_the_newest_is_found_at_the_top_of_the_hour(
+        self, cast, bank, monkeypatch
+    ):
+        from prompts import daily
+
+        monkeypatch.setattr(daily, "NEW_COUPLES_WINDOW", 1)
+        with time_machine.travel("2026-05-01 12:07:00Z", tick=False):
+            daily_question_sweep()
+            QuestionSchedule.objects.filter(couple=cast.couple).delete()  # lost, somehow
+            assert daily_question_sweep().couples == 0  # not among the newest one
+        with time_machine.travel("2026-05-01 13:00:00Z", tick=False):
+            assert daily_question_sweep().couples == 1
+        assert DailyQuestion.objects.filter(couple=cast.couple).count() == 1  # same day
+
+    def test_an_ended_couples_schedule_is_dropped_once_due_and_never_read_again(self, cast, bank):
+        from nuzzle.couples.services import couple_end
+
+        with time_machine.travel("2026-05-01 12:07:00Z", tick=False):
+            daily_question_sweep()
+        couple_end(user=cast.author)
+        with time_machine.travel("2026-05-02 12:07:00Z", tick=False):
+            assert daily_question_sweep().couples == 1
+        assert not QuestionSchedule.objects.filter(couple=cast.couple).exists()
+
+    def test_a_minute_with_nothing_due_costs_two_small_queries(self, cast, bank):
+        with time_machine.travel("2026-05-01 12:07:00Z", tick=False):
+            daily_question_sweep()
+            with CaptureQueriesContext(connection) as queries:
+                assert daily_question_sweep().couples == 0
+        assert len(queries) == 2  # closing, and who is due
