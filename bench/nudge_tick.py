@@ -626,7 +626,8 @@ class Explainer:
         if self.mark(sql):
             self.group += 1
         shape = (self.group, re.sub(r"\d+", "?", sql))
-        if not many and self.group in self.groups and shape not in self.seen:
+        explainable = sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))
+        if explainable and not many and self.group in self.groups and shape not in self.seen:
             self.seen.add(shape)
             started = time.perf_counter()
             raw = context["cursor"].cursor
@@ -744,9 +745,8 @@ def run_tick(
         explainers[-1].print("tick", explain_names(args))  # the last lane's (or the only)
     per_batch: list[int] = []
     for backend in backends:
-        # Each lane's last group is its claim that found nobody left.
-        groups = backend.counter.groups
-        per_batch += groups[:-1] if groups and groups[-1] <= 1 else groups
+        # Each lane's last group is its claim that found nobody left (and `RESET jit`).
+        per_batch += backend.counter.groups[:-1]
     queries = sum(backend.counter.count for backend in backends)
     return TickRun(usage, queries, per_batch, result)
 

@@ -1,8 +1,9 @@
 """Benchmark: the daily-question sweep for many couples (set-based, batched).
 
-Seeds N couples (set-based SQL on PostgreSQL: one INSERT ... SELECT per table), and
-with --history-days D, D past questions per couple (a day's worth per statement, in
-date order as real sweeps would have written them; about two thirds revealed). Then:
+Seeds N couples (set-based SQL on PostgreSQL: one INSERT ... SELECT per table, with
+the foreign-key triggers off while seeding), and with --history-days D, D past
+questions per couple (one statement per day, in date order as real sweeps would have
+written them; two thirds revealed). Then:
 
 1. *first* sweep, at the top of an hour (when couples without a schedule are looked
    for among all couples, not only the newest): every couple is new and has no
@@ -13,9 +14,14 @@ date order as real sweeps would have written them; about two thirds revealed). T
 3. *again*, at the same instant: nothing is due (the hourly full look for couples
    without a schedule), and *a minute later* (what every other minute costs);
 
-each with its time, queries and queries per batch (the count must not grow with the
-number of couples beyond batching), and checks that each sweep gave every couple
-exactly one question for its day and that the rerun assigned nothing.
+each with its time, queries (on every connection: the sweep writes from a second
+one), queries per batch (constant: they must not grow with the number of couples
+beyond batching), CPU seconds of this process and of the database's server
+processes (on a busy machine, steadier than wall time), and the time spent in each
+kind of statement. It checks that every due couple got exactly one question and that
+the reruns found nothing due. Between sweeps it runs VACUUM ANALYZE, and during them
+ANALYZE every --autoanalyze seconds, as autovacuum would (the CI configuration of
+PostgreSQL turns autovacuum off).
 
     psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE nuzzle_bench_sweep"   # once
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nuzzle_bench_sweep \\
@@ -24,9 +30,10 @@ exactly one question for its day and that the rerun assigned nothing.
 Options: --couples N (100,000), --history-days D (0), --batch-size (the sweep's
 BATCH_SIZE), --profile (cProfile of the next-day sweep: the top functions),
 --explain (EXPLAIN (ANALYZE, BUFFERS) of each distinct statement of the first and
-next-day sweeps, in a savepoint that is rolled back; time spent explaining is not
-counted), --reuse (keep the seeded couples and history from the last run of the
-same size: only this script's sweeps are undone).
+next-day sweeps, in a savepoint that is rolled back; its time is subtracted, but the
+numbers of such a run are not for comparing), --reuse (keep the couples and history
+seeded by the last run of the same size: only the sweeps' work is undone),
+--autoanalyze SECONDS (30; 0: off).
 
 Without DATABASE_URL it uses var/bench.sqlite3 (seeding through the ORM, for small
 N). The database is flushed first, so it refuses any database whose name does not
@@ -140,7 +147,7 @@ def seed_history_sql(days: int, today: date) -> None:
         return
     bank = _bank()
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _indexes_built_after(cursor, "prompts_dailyquestion"):
         for back in range(days + 1, 1, -1):
             day = today - timedelta(days=back)
             cursor.execute(
@@ -168,6 +175,26 @@ def seed_history_sql(days: int, today: date) -> None:
             if back % 30 == 0:
                 print(f"        history: {days + 2 - back:,} of {days:,} days", flush=True)
         cursor.execute("VACUUM ANALYZE prompts_dailyquestion")
+
+
+@contextmanager
+def _indexes_built_after(cursor: Any, table: str) -> Iterator[None]:
+    """Drop a table's secondary indexes, load, and build them again: one sorted build
+    per index is many times faster than keeping them up to date row by row."""
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
 
 
 def _unrevealed_status(day: date, now: datetime) -> str:
@@ -238,12 +265,13 @@ def seed_history_orm(days: int, today: date) -> None:
         )
 
 
-def analyze() -> None:
-    """Fresh planner statistics, as autovacuum keeps them on a live database."""
+def vacuum() -> None:
+    """Dead rows cleared and planner statistics fresh, as autovacuum keeps them on a
+    live database (the CI configuration turns autovacuum off)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "ANALYZE couples_user, couples_couple, couples_membership, "
+                "VACUUM ANALYZE couples_user, couples_couple, couples_membership, "
                 "prompts_dailyquestion, prompts_questionschedule"
             )
 
@@ -535,15 +563,16 @@ def main() -> None:
             f"seeded {args.couples:,} couples, {DailyQuestion.objects.count():,} past "
             f"questions ({args.history_days} days) in {seeded:.1f} s"
         )
-    analyze()
+    vacuum()
     explain = Explainer() if args.explain and connection.vendor == "postgresql" else None
     profile = cProfile.Profile() if args.profile else None
 
     first = run("first", now, args, explain)
     assert first.couples == args.couples
-    analyze()  # as autovacuum will have by the next day
+    vacuum()  # as autovacuum will have by the next day
     tomorrow = now + timedelta(days=1)
     assert run("next day", tomorrow, args, explain, profile).couples == args.couples
+    vacuum()
     assert run("again", tomorrow, args).couples == 0, "a rerun finds nothing due"
     later = tomorrow + timedelta(minutes=1)
     assert run("a minute later", later, args).couples == 0

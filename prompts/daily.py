@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, FilteredRelation, OuterRef, Q, Subquery
+from django.db.models import Count, FilteredRelation, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from nuzzle.couples.models import Couple, Membership, User
@@ -179,8 +179,9 @@ def _histories(
 def couple_histories(
     couple_ids: Sequence[int], *, now: datetime | None = None
 ) -> dict[int, selection.CoupleHistory]:
-    """What `selection.choose` needs for each couple, from the whole history (the
-    summaries are the sweep's; one couple's history is small), in three queries."""
+    """What `selection.choose` needs for each couple, read from its whole history (a
+    pass or a first view reads one couple's; the sweep reads summaries instead), in
+    three queries."""
     summaries = dict.fromkeys(couple_ids, EMPTY_HISTORY)
     return _histories(summaries, now or timezone.now(), {})[0]
 
@@ -268,9 +269,10 @@ class _Writer:
     connection: the server inserts one batch on one core while Python chooses the
     next on the other (the driver releases the GIL while it waits). One write is in
     flight at a time, and an error in it stops the sweep at the next batch. Batches
-    are disjoint (keyset by couple id), so a batch read while the previous one is
-    being written sees nothing of it that matters. Inside a transaction (a caller's
-    atomic block, tests) every write must belong to it: it writes in place."""
+    are disjoint (slices of one sorted list of couple ids), so a batch read while the
+    previous one is being written sees nothing of it that matters. Inside a
+    transaction (a caller's atomic block, tests) every write must belong to it: it
+    writes in place."""
 
     def __init__(self) -> None:
         self.threaded = sql.postgresql() and not connection.in_atomic_block
@@ -404,16 +406,24 @@ class SweepResult:
 
 
 def _due_couple_ids(now: datetime) -> list[int]:
-    """Ids of the couples whose question may be due, in order (one query): those whose
+    """Ids of the couples whose question may be due, in order (two queries): those whose
     schedule is due, read from the due_at index (in most minutes, nothing), and those
     without a schedule yet. New couples are looked for among the newest
     NEW_COUPLES_WINDOW couples every minute, and among all of them at the top of each
     hour (for one whose pairing committed late, or whose schedule row was deleted):
     a minute's sweep never reads every couple. Ended couples drop out batch by batch."""
-    unscheduled = Couple.objects.active().filter(question_schedule__isnull=True)
+    since = 0
     if now.minute != 0:
-        newest = Subquery(Couple.objects.order_by("-id").values("id")[:1])
-        unscheduled = unscheduled.filter(id__gt=newest - NEW_COUPLES_WINDOW)
+        # Read first (one index probe): as a constant, the planner sees how few couples
+        # lie past it; as a subquery it would hash every schedule row each minute.
+        newest = Couple.objects.aggregate(newest=Max("id"))["newest"] or 0
+        since = newest - NEW_COUPLES_WINDOW
+    schedule = FilteredRelation(
+        "question_schedule", condition=Q(question_schedule__couple_id__gt=since)
+    )
+    unscheduled = (
+        Couple.objects.active().alias(schedule=schedule).filter(schedule__isnull=True, id__gt=since)
+    )
     due = QuestionSchedule.objects.filter(due_at__lte=now).values_list("couple_id", flat=True)
     return sorted(due.union(unscheduled.values_list("id", flat=True)))
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from nuzzle.nudges.bulk import IdIn, insert_rows, pg_array, update_rows
+from nuzzle.nudges.bulk import IdIn, RowAfter, insert_rows, pg_array, update_rows
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge, NudgeSchedule
 from tests.factories import new_user
@@ -100,3 +100,19 @@ def test_id_in_filters_by_a_list_of_ids_empty_included():
 
     assert set(schedules.values_list("user_id", flat=True)) == wanted
     assert not NudgeSchedule.objects.filter(IdIn("user_id", [])).exists()
+
+
+@pytest.mark.django_db
+def test_row_after_orders_by_every_column_ties_included():
+    new_user()
+    rows = list(NudgeSchedule.objects.order_by("pk"))
+    NudgeSchedule.objects.update(next_due_at=NOW)  # one due time: every row a tie
+    middle = rows[len(rows) // 2]
+
+    later = NudgeSchedule.objects.filter(RowAfter(("next_due_at", "id"), (NOW, middle.pk)))
+    earlier = NudgeSchedule.objects.filter(
+        RowAfter(("next_due_at", "id"), (NOW - timedelta(seconds=1), 0))
+    )
+
+    assert sorted(later.values_list("pk", flat=True)) == [r.pk for r in rows if r.pk > middle.pk]
+    assert earlier.count() == len(rows)

@@ -306,9 +306,9 @@ class TestWhoIsDue:
             assert daily_question_sweep().couples == 1
         assert not QuestionSchedule.objects.filter(couple=cast.couple).exists()
 
-    def test_a_minute_with_nothing_due_costs_two_small_queries(self, cast, bank):
+    def test_a_minute_with_nothing_due_costs_three_small_queries(self, cast, bank):
         with time_machine.travel("2026-05-01 12:07:00Z", tick=False):
             daily_question_sweep()
             with CaptureQueriesContext(connection) as queries:
                 assert daily_question_sweep().couples == 0
-        assert len(queries) == 2  # closing, and who is due
+        assert len(queries) == 3  # closing, the newest couple, who is due
