@@ -475,6 +475,16 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(f"credentials: {credentials_ensure():.1f} s")
     people = people_load()
+    env = {"DJANGO_SETTINGS_MODULE": "bench.settings"}
+    config = {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads}
+    started = time.perf_counter()
+    main_server = Gunicorn(env=env, log=ROOT / "var" / "bench-web-gunicorn.log", **config)
+    # Pages link hashed static names from the manifest: the profile needs it too.
+    if static_current():
+        print("static files: collected already, nothing newer in static/")
+    else:
+        main_server.collectstatic()
+        print(f"collectstatic: {time.perf_counter() - started:.1f} s")
     if args.profile:
         profile(args.profile, people, args.profile_requests)
         return
@@ -483,15 +493,6 @@ def main(argv: list[str] | None = None) -> None:
 
     connections.close_all()  # the servers need the connections, not this process
 
-    env = {"DJANGO_SETTINGS_MODULE": "bench.settings"}
-    config = {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads}
-    started = time.perf_counter()
-    main_server = Gunicorn(env=env, log=ROOT / "var" / "bench-web-gunicorn.log", **config)
-    if static_current():
-        print("static files: collected already, nothing newer in static/")
-    else:
-        main_server.collectstatic()
-        print(f"collectstatic: {time.perf_counter() - started:.1f} s")
     baseline = Gunicorn(
         env={"DJANGO_SETTINGS_MODULE": "bench.baseline_settings"},
         log=ROOT / "var" / "bench-web-baseline.log",
