@@ -374,7 +374,12 @@ def profile(row: str, people: list[Person], count: int) -> None:
     counter = QueryCounter()
     timed: dict[str, list[float]] = {}
 
+    # The statements of the first requests (a list per request), for explain_reads.
+    samples: list[list[tuple[str, Any]]] = []
+
     def timing(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if not many and samples and len(samples) <= EXPLAINED_REQUESTS:
+            samples[-1].append((sql, params))
         started = time.perf_counter()
         try:
             return counter(execute, sql, params, many, context)
@@ -387,6 +392,8 @@ def profile(row: str, people: list[Person], count: int) -> None:
     with connection.execute_wrapper(timing):
         profiler.enable()
         for text in (raw * (1 + count // len(raw)))[20 : 20 + count]:
+            if len(samples) <= EXPLAINED_REQUESTS:
+                samples.append([])  # one more than explained: that one ends the recording
             status = call(text)
             statuses[status] = statuses.get(status, 0) + 1
         profiler.disable()
@@ -399,12 +406,46 @@ def profile(row: str, people: list[Person], count: int) -> None:
     print("\nQueries by total time (ms per request, calls per request):")
     for sql, times in sorted(timed.items(), key=lambda item: -sum(item[1]))[:12]:
         print(f"  {1000 * sum(times) / count:7.2f} ms  {len(times) / count:5.2f}×  {sql[:220]}")
+    if connection.vendor == "postgresql":
+        explain_reads(samples[:EXPLAINED_REQUESTS])
     stats = pstats.Stats(profiler)
     # Python function calls per request: a deterministic measure of the work done,
     # unlike CPU time on a shared machine.
     print(f"{stats.total_calls / count:,.0f} function calls/request")  # type: ignore[attr-defined]
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(30)
+
+
+EXPLAINED_REQUESTS = 50
+
+
+def explain_reads(samples: list[list[tuple[str, Any]]]) -> None:
+    """PostgreSQL's planning and execution time of the reads of the first requests
+    (EXPLAIN ANALYZE of each SELECT again, after the run): how much of a request's
+    database time is planning, which a statement this short pays every time."""
+    import re
+
+    from django.db import connection
+
+    planning = execution = 0.0
+    reads = [
+        (sql, params)
+        for statements in samples
+        for sql, params in statements
+        if sql.lstrip().startswith("SELECT")
+    ]
+    with connection.cursor() as cursor:
+        for sql, params in reads:
+            cursor.execute("EXPLAIN (ANALYZE, SUMMARY, TIMING OFF) " + sql, params)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+            planning += float(re.search(r"Planning Time: ([\d.]+)", plan).group(1))  # type: ignore[union-attr]
+            execution += float(re.search(r"Execution Time: ([\d.]+)", plan).group(1))  # type: ignore[union-attr]
+    requests = len(samples)
+    print(
+        f"\nPostgreSQL, reads of the first {requests} requests explained: "
+        f"{len(reads) / requests:.1f} reads/request, planning {planning / requests:.2f} ms, "
+        f"execution {execution / requests:.2f} ms per request"
+    )
 
 
 # --- Main ----------------------------------------------------------------------------------
