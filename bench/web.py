@@ -247,6 +247,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
+    retries: dict[str, int] = field(default_factory=dict)  # closed connections, resent
     failures: list[str] = field(default_factory=list)
     cpu: float = 0.0
     total: int = 0
@@ -302,6 +303,8 @@ def measure(
         into.statuses[status] = into.statuses.get(status, 0) + n
     for kind, n in outcome["errors"].items():
         into.errors[kind] = into.errors.get(kind, 0) + n
+    for kind, n in outcome["retries"].items():
+        into.retries[kind] = into.retries.get(kind, 0) + n
     into.failures += outcome["failures"][: 5 - len(into.failures)]
 
 
@@ -558,6 +561,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"\n{ROWS[row]}: statuses {result.statuses}, errors {result.errors}")
             for failure in result.failures:
                 print(f"  {failure}")
+        if result.retries:
+            print(f"\n{ROWS[row]}: resent after the server closed the connection {result.retries}")
 
 
 if __name__ == "__main__":
