@@ -10,7 +10,7 @@ love-map domain where the couple's knowledge is stalest.
 The rules run over a `CandidateIndex`: the bank as bitmaps over prompt ids (bit n set:
 prompt n is in the set), built once per sweep. Filtering the bank for one couple is
 then a handful of integer operations instead of list comprehensions over every
-prompt, and only the few prompts left at the end are hashed to rank them.
+prompt, and one hash per couple and day draws among the few prompts left at the end.
 """
 
 from __future__ import annotations
@@ -72,13 +72,11 @@ def target_depth(answered: int) -> int:
     return cycle[answered % len(cycle)]
 
 
-_ABOVE_ALL = b"\xff" * 9  # sorts after every 8-byte digest
-
-
-def _rank(couple_id: int, day: date, prompt_id: int) -> str:
-    """A stable pseudo-random order per couple and day (reproducible, no RNG state)."""
-    digest = hashlib.blake2b(f"{couple_id}:{day.isoformat()}:{prompt_id}".encode(), digest_size=8)
-    return digest.hexdigest()
+def _pick(couple_id: int, day: date, count: int) -> int:
+    """A stable pseudo-random index in range(count) per couple and day (reproducible,
+    no RNG state): the same couple and day always draw the same, couples differ."""
+    digest = hashlib.blake2b(f"{couple_id}:{day.isoformat()}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest) % count
 
 
 @lru_cache(maxsize=1024)
@@ -115,14 +113,6 @@ class CandidateIndex:
             )
             self.by_domain[candidate.domain] = self.by_domain.get(candidate.domain, 0) | bit
         self.depths = sorted(self.by_depth)  # ascending: the lightest first
-        # The final ranking walks one dimension's prompts of the chosen depth(s), in id
-        # order, each with its bit and its hashing input (see `_rank`) made once here.
-        self._members: dict[tuple[str, int], list[tuple[int, bytes, int]]] = {}
-        for prompt_id in sorted(self.by_id):
-            candidate = self.by_id[prompt_id]
-            self._members.setdefault((candidate.dimension, candidate.depth), []).append(
-                (1 << prompt_id, str(prompt_id).encode(), prompt_id)
-            )
         self._within: dict[int, int] = {
             ceiling: self._depths_up_to(ceiling) for ceiling in (1, 2, 3)
         }
@@ -164,7 +154,7 @@ class CandidateIndex:
                 group = (group & self.by_domain.get(history.stalest_domain, 0)) or group
             # The depth of the day if this dimension has it, else the nearest one(s).
             depths = self._nearest_depths(group, target_depth(history.answered))
-            return self.by_id[self._first_by_rank(group, dimension, depths, couple_id, day)]
+            return self.by_id[self._draw(group, depths, couple_id, day)]
         return None
 
     def _within_depth(self, ceiling: int) -> int:
@@ -178,24 +168,16 @@ class CandidateIndex:
         nearest = min(abs(d - wanted) for d in present)
         return [d for d in present if abs(d - wanted) == nearest]
 
-    def _first_by_rank(
-        self, group: int, dimension: str, depths: list[int], couple_id: int, day: date
-    ) -> int:
-        """The prompt of `group` (all of `dimension`, of `depths`) with the lowest
-        `_rank`. The hash of the shared prefix is computed once and copied; comparing
-        raw digests orders them exactly as their hex forms do; a tie (a 64-bit
-        collision) keeps the lower id, as `min` over the bank in id order would."""
-        fresh = hashlib.blake2b(f"{couple_id}:{day.isoformat()}:".encode(), digest_size=8).copy
-        best_id, best = 0, _ABOVE_ALL
+    def _draw(self, group: int, depths: list[int], couple_id: int, day: date) -> int:
+        """One prompt of `group` of `depths`, drawn uniformly by `_pick` from those
+        prompts in id order: one hash per couple and day, and the drawn prompt's bit
+        found with integer operations, whatever the size of the group."""
+        members = 0
         for depth in depths:
-            for bit, encoded, prompt_id in self._members[(dimension, depth)]:
-                if group & bit:
-                    digest = fresh()
-                    digest.update(encoded)
-                    value = digest.digest()
-                    if value <= best and (value < best or prompt_id < best_id):
-                        best_id, best = prompt_id, value
-        return best_id
+            members |= group & self.by_depth[depth]
+        for _ in range(_pick(couple_id, day, members.bit_count())):
+            members &= members - 1  # drop the lowest member
+        return (members & -members).bit_length() - 1
 
 
 def choose(

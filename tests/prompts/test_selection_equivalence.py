@@ -21,7 +21,7 @@ from prompts.selection import (
     Candidate,
     CandidateIndex,
     CoupleHistory,
-    _rank,
+    _pick,
     choose,
     max_depth_for,
     prompt_bits,
@@ -64,7 +64,8 @@ def reference_choose(
         wanted = target_depth(history.answered)
         nearest = min(abs(c.depth - wanted) for c in group)
         group = [c for c in group if abs(c.depth - wanted) == nearest]
-        return min(group, key=lambda c: _rank(couple_id, day, c.id))
+        group.sort(key=lambda c: c.id)
+        return group[_pick(couple_id, day, len(group))]
     return None
 
 
