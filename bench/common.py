@@ -73,6 +73,20 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
+def explain_rolled_back(context: Any, sql: str, params: Any) -> str:
+    """`EXPLAIN (ANALYZE, BUFFERS)` of a statement about to run, from inside a
+    `connection.execute_wrapper` (`context` is the wrapper's): on the driver's own
+    cursor, so no wrapper sees it, and in a savepoint (or a transaction) rolled back
+    at once, so a write that ANALYZE performs is undone before the real one runs."""
+    raw = context["cursor"].cursor
+    nested = context["connection"].in_atomic_block
+    raw.execute("SAVEPOINT bench_explain" if nested else "BEGIN")
+    raw.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+    plan = "\n".join(row[0] for row in raw.fetchall())
+    raw.execute("ROLLBACK TO SAVEPOINT bench_explain" if nested else "ROLLBACK")
+    return plan
+
+
 def backend_cpu_seconds() -> float:
     """CPU seconds (user + system) used so far by the PostgreSQL backend serving this
     connection, read from /proc: the server's share of the work, which unlike wall time

@@ -66,6 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (
     QueryCounter,
     backend_cpu_seconds,
+    explain_rolled_back,
     guard,
     process_cpu_seconds,
     reset,
@@ -630,12 +631,7 @@ class Explainer:
         if explainable and not many and self.group in self.groups and shape not in self.seen:
             self.seen.add(shape)
             started = time.perf_counter()
-            raw = context["cursor"].cursor
-            nested = context["connection"].in_atomic_block
-            raw.execute("SAVEPOINT bench_explain" if nested else "BEGIN")
-            raw.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            plan = "\n".join(row[0] for row in raw.fetchall())
-            raw.execute("ROLLBACK TO SAVEPOINT bench_explain" if nested else "ROLLBACK")
+            plan = explain_rolled_back(context, sql, params)
             self.plans.append((self.group, sql, plan))
             self.spent += time.perf_counter() - started
         return execute(sql, params, many, context)

@@ -59,7 +59,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import QueryCounter, guard, reset, setup
+from bench.common import QueryCounter, explain_rolled_back, guard, reset, setup
 
 setup()
 
@@ -313,12 +313,7 @@ class Explainer:
             self.seen.add(shape)
         if new:
             started = time.perf_counter()
-            raw = context["cursor"].cursor
-            nested = context["connection"].in_atomic_block
-            raw.execute("SAVEPOINT bench_explain" if nested else "BEGIN")
-            raw.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            plan = "\n".join(row[0] for row in raw.fetchall())
-            raw.execute("ROLLBACK TO SAVEPOINT bench_explain" if nested else "ROLLBACK")
+            plan = explain_rolled_back(context, sql, params)
             with self.lock:
                 self.plans.append((sql, plan))
                 self.spent += time.perf_counter() - started
