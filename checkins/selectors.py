@@ -15,8 +15,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_obje
 from checkins.models import Checkin, CheckinAnswer, CheckinQuerySet, CheckinResponse, Visibility
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
+from nuzzle.lib.sql import IdIn
 from nuzzle.lib.timezones import local_date
-from nuzzle.nudges.bulk import IdIn
 from nuzzle.nudges.kinds import Context, Recipient
 
 

@@ -31,8 +31,8 @@ from django.utils import timezone
 from lovemaps.models import LovemapEntry, LovemapReveal
 from nuzzle.couples.models import Membership, User
 from nuzzle.couples.scoping import CoupleContext, couple_context
+from nuzzle.lib import sql
 from nuzzle.nudges.kinds import Context, Recipient
-from prompts import sql
 from prompts.models import Prompt
 
 

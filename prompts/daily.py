@@ -30,12 +30,13 @@ from django.utils import timezone
 
 from nuzzle.couples.models import Couple, Membership, User
 from nuzzle.couples.scoping import couple_context
+from nuzzle.lib import sql
 from nuzzle.lib.choices import Reaction
 from nuzzle.lib.errors import Conflict, NotFound
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.services import activity_note, nudge_enqueue
-from prompts import selection, sql
+from prompts import selection
 from prompts.history import (
     EMPTY_HISTORY,
     RECENT_DIMENSIONS,
@@ -334,10 +335,10 @@ def _questions_insert_pg(assignments: Sequence[_Assignment]) -> int:
             [
                 DailyQuestion.Status.OPEN.value,
                 timezone.now(),  # as auto_now_add would
-                sql.int_array(couple_ids),
-                sql.int_array(prompt_ids),
-                sql.time_array(days),
-                sql.time_array(closes),
+                sql.pg_array(couple_ids),
+                sql.pg_array(prompt_ids),
+                sql.pg_array(days),
+                sql.pg_array(closes),
             ],
         )
         return cursor.rowcount
@@ -368,12 +369,12 @@ def _schedules_upsert_pg(schedules: Sequence[_Schedule]) -> None:
             "%s::timestamptz[], %s::date[], %s::integer[], %s::text[], %s::text[]) "
             f"AS u(c, d, t, a, b, r) ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}",
             [
-                sql.int_array(row.couple_id for row in schedules),
-                sql.time_array(row.due_at for row in schedules),
-                sql.time_array(row.history.through for row in schedules),
-                sql.int_array(row.history.answered for row in schedules),
-                sql.text_array(row.history.asked_bytes().hex() for row in schedules),
-                sql.text_array(row.history.recent_bytes().hex() for row in schedules),
+                sql.pg_array([row.couple_id for row in schedules]),
+                sql.pg_array([row.due_at for row in schedules]),
+                sql.pg_array([row.history.through for row in schedules]),
+                sql.pg_array([row.history.answered for row in schedules]),
+                sql.pg_array([row.history.asked_bytes().hex() for row in schedules]),
+                sql.pg_array([row.history.recent_bytes().hex() for row in schedules]),
             ],
         )
 

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
-from prompts import sql
+from nuzzle.lib import sql
 from prompts.models import DailyQuestion
 
 RECENT_DIMENSIONS = 4

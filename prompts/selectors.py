@@ -14,8 +14,8 @@ from django.utils import timezone
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.couples.selectors import active_pairs
+from nuzzle.lib.sql import IdIn
 from nuzzle.lib.timezones import local_date
-from nuzzle.nudges.bulk import IdIn
 from nuzzle.nudges.kinds import Context, Recipient
 from prompts.models import DailyQuestion, Prompt, QuestionAnswer, QuestionReaction
 

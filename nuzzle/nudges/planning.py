@@ -37,7 +37,8 @@ from django.db.models import BigIntegerField, Value
 from django.db.models.functions import Mod
 from django.utils import timezone
 
-from nuzzle.nudges import bulk, kinds
+from nuzzle.lib import sql
+from nuzzle.nudges import kinds
 from nuzzle.nudges.kinds import SPECS, Cadence, KindSpec
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.schedule import (
@@ -228,7 +229,7 @@ def _claim_due_people(
     # the preferences row, so whoever holds it owns all of that person's due rows.
     due = NudgeSchedule.objects.filter(enabled=True, next_due_at__lte=now)
     if after is not None:
-        due = due.filter(bulk.RowAfter(("next_due_at", "id"), after))
+        due = due.filter(sql.RowAfter(("next_due_at", "id"), after))
     if lane.count > 1:
         in_lane = Mod("user_id", Value(lane.count), output_field=BigIntegerField())
         due = due.alias(lane=in_lane).filter(lane=lane.index)
@@ -270,7 +271,7 @@ def _plan(
     _load_history(people, now)
     due: list[tuple[int, int, str, datetime]] = list(
         NudgeSchedule.objects.filter(
-            bulk.IdIn("user_id", people), enabled=True, next_due_at__lte=now
+            sql.IdIn("user_id", people), enabled=True, next_due_at__lte=now
         ).values_list("id", "user_id", "kind", "next_due_at")  # type: ignore[arg-type]
     )
     due.sort(key=lambda row: (row[1], kinds.PRIORITY[row[2]]))  # the cap goes by priority
@@ -295,13 +296,13 @@ def _plan(
         moved_ids.append(schedule_id)
         moved_to.append(slot.next_due(outcome))
     # The unique key turns a row another tick already wrote into a no-op.
-    bulk.insert_rows(
+    sql.insert_rows(
         Nudge,
         outbox.columns,
         same={"attempts": 0, "claim_token": "", "created_at": now},
         unique=("user", "kind", "period"),
     )
-    bulk.update_rows(NudgeSchedule, moved_ids, field="next_due_at", values=moved_to)
+    sql.update_rows(NudgeSchedule, moved_ids, field="next_due_at", values=moved_to)
     return sends, late, _reached(due)
 
 
@@ -329,7 +330,7 @@ def _load_history(people: dict[int, _Person], now: datetime) -> None:
     # nine days of instants cover every local day the cap and the back-off look at.
     since = now - timedelta(days=HISTORY_DAYS)
     history = Nudge.objects.filter(
-        bulk.IdIn("user_id", people), scheduled_for__gte=since
+        sql.IdIn("user_id", people), scheduled_for__gte=since
     ).values_list("user_id", "kind", "period", "local_date", "status", "scheduled_for")
     for user_id, kind, period, day, status, scheduled_for in history:
         person = people[user_id]
@@ -374,7 +375,7 @@ def _decide(person: _Person, slot: _Slot, context: kinds.Context | None, now: da
 
 
 class _Outbox:
-    """The batch's outbox rows, one list per column (what `bulk.insert_rows` sends)."""
+    """The batch's outbox rows, one list per column (what `sql.insert_rows` sends)."""
 
     def __init__(self) -> None:
         self.columns: dict[str, list[Any]] = {name: [] for name in _OUTBOX_COLUMNS}

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from nuzzle.nudges.bulk import IdIn, RowAfter, insert_rows, pg_array, update_rows
+from nuzzle.lib.sql import IdIn, RowAfter, insert_rows, pg_array, update_rows
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge, NudgeSchedule
 from tests.factories import new_user

@@ -1,14 +1,15 @@
-"""Bulk reads and writes with a few parameters per batch, not a few per row.
+"""Set-based reads and writes with a few parameters per batch, not a few per row.
 
-The tick handles up to a million rows a minute in batches of a thousand. Through the
-ORM, each batch's outbox insert carried ~13,000 parameters that Django prepared one by
-one (a few microseconds each) and PostgreSQL parsed one by one, and every `__in=ids`
-filter cost ~4 ms of Django's per-value preparation per 1,000 ids. On PostgreSQL this
-module sends each column as *one* array literal instead, parsed by the server's array
-input: `INSERT ... SELECT FROM unnest(%s::bigint[], ...)`, `UPDATE ... FROM unnest(...)`
-and `col IN (SELECT unnest(%s::bigint[]))`. On other databases (SQLite, the embedded
-default) the same calls go through the ORM, so both behave alike and the tests cover
-both.
+The nudge tick and the daily-question sweep handle up to a million rows a minute in
+batches of thousands. Through the ORM, each batch's outbox insert carried ~13,000
+parameters that Django prepared one by one (a few microseconds each) and PostgreSQL
+parsed one by one, and every `__in=ids` filter cost ~4 ms of Django's per-value
+preparation per 1,000 ids. On PostgreSQL this module sends each column as *one*
+array literal instead (`pg_array`), parsed by the server's array input:
+`INSERT ... SELECT FROM unnest(%s::bigint[], ...)`, `UPDATE ... FROM unnest(...)`,
+`col IN (SELECT unnest(%s::bigint[]))` and `col = ANY(%s::bigint[])`. On other
+databases (SQLite, the embedded default) the same calls go through the ORM, so both
+behave alike and the tests cover both.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BooleanField, F, Value
+from django.db.models import BooleanField, F, Q, Value
 from django.db.models.expressions import Expression
 from django.db.models.sql.compiler import SQLCompiler
 
 _Sql = tuple[str, list[Any]]
 
 
-def _postgresql() -> bool:
+def postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
@@ -125,6 +126,41 @@ class IdIn(Expression):
         return f"{column} IN (SELECT unnest(%s::bigint[]))", [*params, pg_array(self.ids)]
 
 
+class _AnyOf(Expression):
+    """`column = ANY(%s::bigint[])`: the ids as one parameter (PostgreSQL)."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids: Sequence[int]) -> None:
+        super().__init__()
+        self.column: Any = F(column)  # a column once resolved
+        self.literal = pg_array(ids)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> _Sql:
+        sql, params = compiler.compile(self.column)
+        return f"{sql} = ANY(%s::bigint[])", [*params, self.literal]
+
+
+def ids_in(column: str, ids: Sequence[int]) -> Q:
+    """A filter `column IN ids`, for any number of ids at the cost of one parameter on
+    PostgreSQL (the ORM's `__in` elsewhere). There, the ids' range comes along: it
+    changes nothing in the result and shows the planner that an index range holds
+    the rows (on small tables it would otherwise scan the whole table, batch after
+    batch, rather than probe the index thousands of times). Where another indexed
+    condition could be ANDed with it as a bitmap, use `IdIn`."""
+    if postgresql() and ids:
+        bounds = {f"{column}__gte": min(ids), f"{column}__lte": max(ids)}
+        return Q(_AnyOf(column, ids), **bounds)
+    return Q(**{f"{column}__in": ids})
+
+
 class RowAfter(Expression):
     """`filter(RowAfter(("next_due_at", "id"), (due, pk)))`: the row comes after
     (due, pk) in that order, as one row comparison, `(next_due_at, id) > (%s, %s)`.
@@ -182,7 +218,7 @@ def insert_rows(
         return
     if len(lengths) != 1:
         raise ValueError("every column needs one value per row")
-    if not _postgresql():
+    if not postgresql():
         rows = []
         for values in zip(*columns.values(), strict=True):
             row = model(**dict(zip(map(_attname(model), columns), values, strict=True)))
@@ -230,7 +266,7 @@ def update_rows(
         raise ValueError("one value per primary key")
     if not pks:
         return
-    if not _postgresql():
+    if not postgresql():
         attname = _attname(model)(field)
         rows = [model(pk=pk, **{attname: value}) for pk, value in zip(pks, values, strict=True)]
         model._default_manager.bulk_update(rows, [attname])
