@@ -4,11 +4,11 @@ knox's own `TokenAuthentication` reads the candidate tokens, then (lazily) each 
 user, then every other token of that user to delete the expired ones — three queries
 on every API request. This class reads the candidates with their user in one query
 and leaves the sweeping of a person's other expired tokens to the moments knox writes
-anyway (the at-most-once-a-minute expiry renewal) and to the hourly housekeeping
-(`nuzzle.couples.services.housekeeping`). Everything that decides who gets in is
-unchanged: the digest comparison, refusing (and deleting) an expired token, refusing
-an inactive person, the `token_expired` signal, the renewal rule and the
-`WWW-Authenticate: Token` header.
+anyway (the expiry renewal, at most once per `MIN_REFRESH_INTERVAL`: an hour) and to
+the hourly housekeeping (`nuzzle.couples.services.housekeeping`). Everything that
+decides who gets in is unchanged: the digest comparison, refusing (and deleting) an
+expired token, refusing an inactive person, the `token_expired` signal, the renewal
+rule and the `WWW-Authenticate: Token` header.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         raise exceptions.AuthenticationFailed(message)
 
     def renew_token(self, auth_token: AuthToken) -> None:
-        """knox's renewal (it saves a new expiry at most once a minute); when it does,
-        the person's other expired tokens are deleted too, as knox would have."""
+        """knox's renewal (it saves a new expiry at most once per `MIN_REFRESH_INTERVAL`);
+        when it does, the person's other expired tokens are deleted too, as knox would."""
         before = auth_token.expiry
         super().renew_token(auth_token)
         wrote = (auth_token.expiry - before).total_seconds() > (
