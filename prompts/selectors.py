@@ -139,20 +139,6 @@ def question_list(*, user: User) -> QuerySet[DailyQuestion]:
     return _couple_questions(user).order_by("-couple_date", "-id")
 
 
-def question_get(*, user: User, question_id: int) -> DailyQuestion | None:
-    """One of our questions, or None (another couple's is indistinguishable: 404)."""
-    return _couple_questions(user).filter(pk=question_id).first()
-
-
-def question_for_today(*, user: User) -> DailyQuestion | None:
-    """Our live question for the couple's current local date (3 queries), or None."""
-    context = couple_context(user)
-    if context is None:
-        return None
-    day = local_date(context.couple.timezone)
-    return _couple_questions(user).filter(couple_date=day).first()
-
-
 _ONE_VIEW = (
     "id",
     "couple_date",

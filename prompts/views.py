@@ -23,10 +23,9 @@ HISTORY_PAGE_SIZE = 10
 
 def _card(request: HttpRequest, question_id: int, error: str | None = None) -> HttpResponse:
     user = requester(request)
-    question = selectors.question_get(user=user, question_id=question_id)
-    if question is None:
+    view = selectors.question_view_get(user=user, question_id=question_id)
+    if view is None:
         raise Http404
-    view = selectors.question_views(user=user, questions=[question])[0]
     return render(
         request,
         "prompts/_question_card.html",

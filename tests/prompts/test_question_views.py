@@ -29,8 +29,8 @@ def question(cast):
 
 
 def reference(user, question_id):
-    """What the prefetching path (question_get + question_views) says."""
-    found = selectors.question_get(user=fresh(user), question_id=question_id)
+    """What the prefetching path (question_list + question_views) says."""
+    found = selectors.question_list(user=fresh(user)).get(pk=question_id)
     return selectors.question_views(user=user, questions=[found])[0]
 
 
