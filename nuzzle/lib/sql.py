@@ -239,12 +239,12 @@ def _insert_sql(
     unique: Sequence[str],
 ) -> _Sql:
     quote = connection.ops.quote_name
-    varying = [_field(model, name) for name in columns]
-    fixed = [_field(model, name) for name in same]
+    varying = [concrete_field(model, name) for name in columns]
+    fixed = [concrete_field(model, name) for name in same]
     names = ", ".join(quote(_column(field)) for field in [*varying, *fixed])
     aliases = [f"c{index}" for index in range(len(varying))]
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in varying)
-    conflict = ", ".join(quote(_column(_field(model, name))) for name in unique)
+    conflict = ", ".join(quote(_column(concrete_field(model, name))) for name in unique)
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608 (names from _meta)
         f"SELECT {', '.join([*aliases, *['%s'] * len(fixed)])} "
@@ -272,7 +272,7 @@ def update_rows(
         model._default_manager.bulk_update(rows, [attname])
         return
     quote = connection.ops.quote_name
-    target, pk = _field(model, field), _field(model, "pk")
+    target, pk = concrete_field(model, field), concrete_field(model, "pk")
     sql = (
         f"UPDATE {quote(model._meta.db_table)} AS t "  # noqa: S608 (names from _meta)
         f"SET {quote(_column(target))} = v.value "
@@ -283,7 +283,8 @@ def update_rows(
         cursor.execute(sql, [pg_array(pks), pg_array(values)])
 
 
-def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+def concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The model's field of that name ("pk": the primary key), one with a column."""
     found = model._meta.pk if name == "pk" else model._meta.get_field(name)
     if not isinstance(found, models.Field):
         raise TypeError(f"{model.__name__}.{name} is not a concrete field")
@@ -297,4 +298,4 @@ def _column(field: models.Field[Any, Any]) -> str:
 
 
 def _attname(model: type[models.Model]) -> Callable[[str], str]:
-    return lambda name: _field(model, name).attname
+    return lambda name: concrete_field(model, name).attname

@@ -49,10 +49,11 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, transaction
-from django.db.models import Case, F, Field, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from nuzzle.couples.selectors import active_pairs
+from nuzzle.lib import sql
 from nuzzle.nudges import emails, kinds, planning, services
 from nuzzle.nudges.checks import LEASE_TIMEOUTS
 from nuzzle.nudges.kinds import SPECS
@@ -391,7 +392,7 @@ class _Batch:
         is_sent = Q(pk=sent.item.row.pk)
         values: dict[str, Any] = {
             name: Case(
-                When(is_sent, then=Value(value, output_field=_field(name))),
+                When(is_sent, then=Value(value, output_field=sql.concrete_field(Nudge, name))),
                 default=F(name),
             )
             for name, value in _sent_values(sent).items()
@@ -485,13 +486,6 @@ def _sent_values(sent: _Sent) -> dict[str, Any]:
         "claim_token": "",
         "lease_until": None,
     }
-
-
-def _field(name: str) -> Field[Any, Any]:
-    found = Nudge._meta.get_field(name)
-    if not isinstance(found, Field):
-        raise TypeError(f"Nudge.{name} is not a concrete field")
-    return found
 
 
 def _sent_unrecorded(sent: _Sent) -> None:
