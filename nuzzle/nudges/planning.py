@@ -17,7 +17,7 @@ Speed (a million people must fit in a minute; bench/README.md): per due row the 
 does dictionary look-ups and list appends only. Rows are read as tuples, not model
 instances; zone arithmetic is done once per distinct (rules, kind, slot) of the tick
 (`_Calendar`: everyone with the same zone and nudge time shares one result); and the
-writes send one array per column (`bulk`), not a dozen parameters per row.
+writes send one array per column (`nuzzle.lib.sql`), not a dozen parameters per row.
 """
 
 from __future__ import annotations
