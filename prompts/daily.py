@@ -254,11 +254,10 @@ def _questions_plan(
 def _plan_write(plan: _Plan) -> int:
     """Both statements of a batch in one transaction; returns rows inserted."""
     with transaction.atomic():
+        inserted = _questions_insert(plan.assignments)
         if sql.postgresql():
-            inserted = _questions_insert_pg(plan.assignments)
             _schedules_upsert_pg(plan.schedules)
         else:
-            inserted = _questions_insert_orm(plan.assignments)
             _schedules_upsert_orm(plan.schedules)
     return inserted
 
@@ -315,38 +314,21 @@ def _table(model: Any, *fields: str) -> tuple[str, list[str]]:
     return quote(meta.db_table), [quote(meta.get_field(name).column) for name in fields]
 
 
-def _questions_insert_pg(assignments: Sequence[_Assignment]) -> int:
-    """One INSERT ... SELECT FROM unnest(arrays): four parameters however many rows,
-    no model instances. ON CONFLICT DO NOTHING: the partial unique index (one live
+def _questions_insert(assignments: Sequence[_Assignment]) -> int:
+    """One set-based insert (`sql.insert_rows`: an array per column on PostgreSQL, no
+    model instances). A conflict is skipped: the partial unique index (one live
     question per couple-day) makes a rerun, a second beat or a first view that got
     there first insert nothing."""
-    if not assignments:
-        return 0
-    table, columns = _table(
-        DailyQuestion, "couple", "prompt", "couple_date", "closes_at", "status", "created_at"
+    return sql.insert_rows(
+        DailyQuestion,
+        {
+            "couple": [row.couple_id for row in assignments],
+            "prompt": [row.prompt_id for row in assignments],
+            "couple_date": [row.couple_date for row in assignments],
+            "closes_at": [row.closes_at for row in assignments],
+        },
+        same={"status": DailyQuestion.Status.OPEN, "created_at": timezone.now()},
     )
-    couple_ids, prompt_ids, days, closes = zip(*assignments, strict=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from _meta)
-            "SELECT c, p, d, x, %s, %s FROM unnest("
-            "%s::bigint[], %s::bigint[], %s::date[], %s::timestamptz[]) AS t(c, p, d, x) "
-            "ON CONFLICT DO NOTHING",
-            [
-                DailyQuestion.Status.OPEN.value,
-                timezone.now(),  # as auto_now_add would
-                sql.pg_array(couple_ids),
-                sql.pg_array(prompt_ids),
-                sql.pg_array(days),
-                sql.pg_array(closes),
-            ],
-        )
-        return cursor.rowcount
-
-
-def _questions_insert_orm(assignments: Sequence[_Assignment]) -> int:
-    rows = [DailyQuestion(**row._asdict()) for row in assignments]
-    return len(DailyQuestion.objects.bulk_create(rows, ignore_conflicts=True))
 
 
 SCHEDULE_FIELDS = (

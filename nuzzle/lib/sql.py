@@ -208,14 +208,17 @@ def insert_rows(
     columns: Mapping[str, Sequence[Any]],
     *,
     same: Mapping[str, Any],
-    unique: Sequence[str],
-) -> None:
+    unique: Sequence[str] = (),
+) -> int:
     """Insert one row per position of `columns` (field name → values), with `same`
     (field name → value) in every row; a row that collides with an existing one on
-    the `unique` fields is skipped (`ON CONFLICT DO NOTHING`)."""
+    the `unique` fields is skipped (`ON CONFLICT (...) DO NOTHING`; without `unique`,
+    a collision with any unique index, partial ones included). Returns the rows
+    inserted on PostgreSQL; elsewhere the rows given (Django's `bulk_create` does not
+    tell which it skipped)."""
     lengths = {len(values) for values in columns.values()}
     if lengths in (set(), {0}):
-        return
+        return 0
     if len(lengths) != 1:
         raise ValueError("every column needs one value per row")
     if not postgresql():
@@ -225,11 +228,11 @@ def insert_rows(
             for name, value in same.items():
                 setattr(row, _attname(model)(name), value)
             rows.append(row)
-        model._default_manager.bulk_create(rows, ignore_conflicts=True)
-        return
+        return len(model._default_manager.bulk_create(rows, ignore_conflicts=True))
     sql, params = _insert_sql(model, columns, same, unique)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return int(cursor.rowcount)
 
 
 def _insert_sql(
@@ -245,11 +248,12 @@ def _insert_sql(
     aliases = [f"c{index}" for index in range(len(varying))]
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in varying)
     conflict = ", ".join(quote(_column(concrete_field(model, name))) for name in unique)
+    conflict = f"({conflict}) " if conflict else ""
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608 (names from _meta)
         f"SELECT {', '.join([*aliases, *['%s'] * len(fixed)])} "
         f"FROM unnest({arrays}) AS t({', '.join(aliases)}) "
-        f"ON CONFLICT ({conflict}) DO NOTHING"
+        f"ON CONFLICT {conflict}DO NOTHING"
     )
     constants = [
         field.get_db_prep_save(value, connection)

@@ -1,5 +1,6 @@
-"""The tick's bulk statements: array literals, and inserts, updates and id filters
-that behave the same on PostgreSQL (arrays) and SQLite (the ORM)."""
+"""The set-based statements of the tick and the sweep: array literals, and inserts,
+updates and id filters that behave the same on PostgreSQL (arrays) and SQLite (the
+ORM)."""
 
 from __future__ import annotations
 
@@ -74,8 +75,23 @@ def test_insert_rows_writes_every_column_and_skips_rows_already_there():
 
 @pytest.mark.django_db
 def test_insert_rows_with_no_rows_does_nothing():
-    insert_rows(Nudge, {"user": [], "kind": []}, same={}, unique=("user", "kind", "period"))
+    assert not insert_rows(
+        Nudge, {"user": [], "kind": []}, same={}, unique=("user", "kind", "period")
+    )
     assert not Nudge.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_insert_rows_without_unique_skips_any_conflict_and_counts_what_it_inserted():
+    first, second = new_user(), new_user()
+    same = {"attempts": 0, "claim_token": "", "created_at": NOW}
+    assert insert_rows(Nudge, _outbox_columns([first], "2026-11-20"), same=same) == 1
+
+    inserted = insert_rows(Nudge, _outbox_columns([first, second], "2026-11-20"), same=same)
+
+    assert inserted == 1
+    assert Nudge.objects.count() == 2
 
 
 @pytest.mark.django_db

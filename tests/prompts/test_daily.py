@@ -256,7 +256,7 @@ def test_a_failed_write_stops_the_sweep_and_the_next_sweep_finishes_the_work(ban
 
     for _ in range(5):
         couple_of(UserFactory(), UserFactory())
-    insert = daily._questions_insert_pg
+    insert = daily._questions_insert
     calls = []
 
     def failing(assignments):
@@ -265,7 +265,7 @@ def test_a_failed_write_stops_the_sweep_and_the_next_sweep_finishes_the_work(ban
             raise RuntimeError("connection lost")
         return insert(assignments)
 
-    monkeypatch.setattr(daily, "_questions_insert_pg", failing)
+    monkeypatch.setattr(daily, "_questions_insert", failing)
     with time_machine.travel("2026-05-01 12:00:00Z", tick=False):
         with pytest.raises(RuntimeError):
             daily_question_sweep(batch_size=2)
