@@ -13,7 +13,15 @@ SITE_URL ?= http://$(HOST):$(PORT)
 # pytest-xdist workers; the suite is split across both cores by default.
 TEST_WORKERS ?= 2
 
-.PHONY: run test setup lint typecheck pytest lock clean demo
+# The clock-sensitive tests, run by `make test-clock` at each of these UTC times (today's
+# date) with the clock pinned (tests/clock.py): the hours at which partners a day apart
+# live different dates. Any single run: NUZZLE_TEST_NOW=03:00 make test PYTEST_ARGS=...
+CLOCK_TIMES ?= 00:30 03:00 09:30 11:59 23:30
+CLOCK_TESTS ?= tests/lib/test_timezones.py tests/checkins tests/dashboard tests/prompts \
+	tests/lovemaps tests/nudges tests/browser/test_checkin_journey.py \
+	tests/browser/test_question_journey.py tests/browser/test_long_distance_journey.py
+
+.PHONY: run test test-clock setup lint typecheck pytest lock clean demo
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Nuzzle needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -44,6 +52,12 @@ run: setup
 test: $(VENV)/.installed-dev lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+test-clock: $(VENV)/.installed-dev
+	@for at in $(CLOCK_TIMES); do \
+		echo "==> the clock pinned at $$at UTC"; \
+		NUZZLE_TEST_NOW=$$at $(BIN)/pytest -n $(TEST_WORKERS) -q $(CLOCK_TESTS) || exit 1; \
+	done
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .

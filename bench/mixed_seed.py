@@ -24,7 +24,7 @@ from checkins.models import Checkin, CheckinAnswer, Visibility
 from lovemaps.services import lovemap_answer
 from nuzzle.couples.models import User
 from nuzzle.couples.services import invite_accept, invite_create, user_signup
-from nuzzle.lib.timezones import local_date
+from nuzzle.lib.timezones import couple_day, local_date
 from prompts.models import Prompt
 from prompts.selectors import checkin_questions_for
 
@@ -106,6 +106,7 @@ class PartnerSpec:
     partner_id: int
     email: str
     timezone: str
+    couple_timezone: str
     token: str = ""
     session: str = ""
 
@@ -156,6 +157,7 @@ def seed(*, couples: int, rng: random.Random, ledger: Ledger) -> list[PartnerSpe
                         partner_id=other.pk,
                         email=me.email,
                         timezone=me.timezone,
+                        couple_timezone=couple.timezone,
                     )
                 )
     # One full-strength hash (the server's default hasher) shared by every account, so
@@ -190,6 +192,7 @@ def _seed_history(partners: list[PartnerSpec], rng: random.Random, ledger: Ledge
                     author_id=spec.user_id,
                     couple_id=spec.couple_pk,
                     local_date=day,
+                    couple_date=couple_day(day, spec.timezone, spec.couple_timezone),
                     mood=rng.randint(1, 5),
                     energy=rng.randint(1, 5),
                     visibility=Visibility.PRIVATE if private else Visibility.SHARED,

@@ -231,9 +231,9 @@ WHERE q.revealed_at IS NOT NULL AND pg_temp.h(q.id, 0, 7) < 30
         # Both partners on most days (today: about half), a few private.
         "checkins_checkin",
         """
-INSERT INTO checkins_checkin (local_date, mood, energy, visibility, created_at,
-  updated_at, author_id, couple_id)
-SELECT sc.today - o,
+INSERT INTO checkins_checkin (local_date, couple_date, mood, energy, visibility,
+  created_at, updated_at, author_id, couple_id)
+SELECT sc.today - o, sc.today - o,
   (ARRAY[1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 5, 5, 5])[1 + mod(pg_temp.h(u.id, o, 2), 15)],
   CASE WHEN pg_temp.h(u.id, o, 3) < 20 THEN NULL ELSE 1 + mod(pg_temp.h(u.id, o, 3), 5) END,
   CASE WHEN pg_temp.h(u.id, o, 6) < 8 THEN 'private' ELSE 'shared' END,

@@ -15,6 +15,7 @@ from checkins.models import ANSWER_MAX_LENGTH, REPLY_MAX_LENGTH, Checkin, Reacti
 from checkins.selectors import Today
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import requester
+from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib.api import (
     PageQuerySerializer,
     Pagination,
@@ -22,7 +23,6 @@ from nuzzle.lib.api import (
     StrictIntegerField,
     paginated,
 )
-from nuzzle.lib.timezones import local_date
 from prompts.selectors import checkin_questions_for
 
 
@@ -48,7 +48,8 @@ class ResponseOutputSerializer(serializers.Serializer):
 
 class CheckinOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    date = serializers.DateField()
+    date = serializers.DateField(help_text="The author's local date.")
+    couple_date = serializers.DateField(help_text="The couple day it counts toward.")
     author = serializers.ChoiceField(choices=["me", "partner"])
     mood = serializers.IntegerField(min_value=1, max_value=5)
     energy = serializers.IntegerField(min_value=1, max_value=5, allow_null=True)
@@ -67,6 +68,7 @@ def checkin_payload(checkin: Checkin, user: User) -> dict[str, Any]:
     return {
         "id": checkin.pk,
         "date": checkin.local_date.isoformat(),
+        "couple_date": checkin.couple_date.isoformat(),
         "author": _who(checkin.author_id, user),
         "mood": checkin.mood,
         "energy": checkin.energy,
@@ -92,14 +94,23 @@ def checkin_payload(checkin: Checkin, user: User) -> dict[str, Any]:
 
 class CheckinTodayOutputSerializer(serializers.Serializer):
     date = serializers.DateField(help_text="My local date.")
+    couple_date = serializers.DateField(
+        help_text="The couple day my today belongs to (a date in the couple's shared zone; "
+        "my local date when unpaired). Both cards are of this couple day."
+    )
     mine = CheckinOutputSerializer(allow_null=True)
-    partner_date = serializers.DateField(allow_null=True, help_text="My partner's local date.")
-    partner = CheckinOutputSerializer(allow_null=True, help_text="Null unless shared today.")
+    partner_date = serializers.DateField(
+        allow_null=True, help_text="My partner's local date that belongs to the same couple day."
+    )
+    partner = CheckinOutputSerializer(
+        allow_null=True, help_text="Null unless shared for the same couple day."
+    )
 
 
 def today_payload(today: Today, user: User) -> dict[str, Any]:
     return {
         "date": today.date.isoformat(),
+        "couple_date": today.couple_date.isoformat(),
         "mine": checkin_payload(today.mine, user) if today.mine else None,
         "partner_date": today.partner_date.isoformat() if today.partner_date else None,
         "partner": checkin_payload(today.partner, user) if today.partner else None,
@@ -112,7 +123,7 @@ class CheckinQuestionsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         user = requester(request)
-        questions = checkin_questions_for(day=local_date(user.timezone))
+        questions = checkin_questions_for(day=couple_day_today(user=user))
         return Response([{"id": q.pk, "text": q.text} for q in questions])
 
 

@@ -6,7 +6,7 @@ author was unpaired), so a later couple never sees it.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -16,6 +16,7 @@ from django.db.models import Q
 from nuzzle.couples.models import Couple, User
 from nuzzle.couples.scoping import CoupleScopedQuerySet
 from nuzzle.lib.choices import Reaction
+from nuzzle.lib.timezones import couple_day
 from nuzzle.lib.validators import validate_no_control_characters
 from prompts.models import Prompt
 
@@ -61,6 +62,11 @@ class Checkin(models.Model):
     )
     # The author's local date when they checked in (their day, in their zone).
     local_date = models.DateField()
+    # The couple day this check-in counts toward (docs/days.md): the date in the
+    # couple's shared zone that the author's local day overlaps most. Fixed when the
+    # check-in is first written in its couple, so a later change of zone never moves a
+    # day already counted. Without a couple, the local date.
+    couple_date = models.DateField()
     mood = models.PositiveSmallIntegerField(
         choices=Mood.choices, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
@@ -93,12 +99,23 @@ class Checkin(models.Model):
         ]
         indexes: ClassVar = [
             # The dashboard and history read a couple's recent days; "both showed up"
-            # groups a couple's shared check-ins by date.
-            models.Index(fields=["couple", "local_date"]),
+            # groups a couple's shared check-ins by couple day.
+            models.Index(fields=["couple", "couple_date"]),
         ]
 
     def __str__(self) -> str:
         return f"checkin {self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Services always set the couple day; a row made another way (a fixture, the
+        # demo) gets it from the same rule rather than failing on the NOT NULL column.
+        if self.couple_date is None and self.local_date is not None:
+            self.couple_date = (
+                couple_day(self.local_date, self.author.timezone, self.couple.timezone)
+                if self.couple_id is not None and self.couple is not None
+                else self.local_date
+            )
+        super().save(*args, **kwargs)
 
 
 class CheckinAnswer(models.Model):

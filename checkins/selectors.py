@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -14,9 +14,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_obje
 
 from checkins.models import Checkin, CheckinAnswer, CheckinQuerySet, CheckinResponse, Visibility
 from nuzzle.couples.models import User
-from nuzzle.couples.scoping import couple_context
+from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.lib.sql import IdIn
-from nuzzle.lib.timezones import local_date
+from nuzzle.lib.timezones import couple_day, local_date, local_day_for
 from nuzzle.nudges.kinds import Context, Recipient
 
 
@@ -48,13 +48,14 @@ def with_details(queryset: CheckinQuerySet, user: User) -> CheckinQuerySet:
 def _visible_between(
     user: User, date_from: date | None = None, date_to: date | None = None
 ) -> CheckinQuerySet:
-    """Mine and my partner's shared check-ins, newest day first, mine first within a day."""
+    """Mine and my partner's shared check-ins, newest couple day first."""
     queryset = Checkin.objects.visible_to(user)
     if date_from is not None:
         queryset = queryset.filter(local_date__gte=date_from)
     if date_to is not None:
         queryset = queryset.filter(local_date__lte=date_to)
-    return queryset.order_by("-local_date", "-created_at", "-id")
+    # By couple day: partners' check-ins of one couple day sit together (docs/days.md).
+    return queryset.order_by("-couple_date", "-local_date", "-created_at", "-id")
 
 
 def checkin_list(
@@ -76,37 +77,72 @@ def checkin_details(*, user: User, checkin: Checkin) -> Checkin:
 
 @dataclass(frozen=True)
 class Today:
-    """Each partner's check-in for *their own* local today (zones may differ)."""
+    """The two "today" cards (docs/days.md): my check-in for my own local today, and my
+    partner's shared check-in for the same couple day, whatever their local date."""
 
-    date: datetime.date
+    date: datetime.date  # my local date
+    couple_date: datetime.date  # the couple day my today belongs to
     mine: Checkin | None
-    partner_date: datetime.date | None
+    partner_date: datetime.date | None  # my partner's local date of that couple day
     partner: Checkin | None
+    # My partner has already shared a check-in for a later couple day: their day moved
+    # on before mine (it shows here once mine does).
+    partner_ahead: bool = False
+
+
+# A partner's local date lies within two days of a couple day (zones are at most 26
+# hours apart), so a window this much wider than mine holds every check-in to pair.
+_PAIRING_MARGIN = timedelta(days=2)
 
 
 def _today_of(user: User, checkins: list[Checkin]) -> Today:
+    """The cards from a window of visible check-ins, newest first. Once I have checked
+    in, my today's couple day is the one my check-in counts toward (it never moves,
+    even if a zone changed since), so both cards always show the same couple day and
+    a day with both is always a day we both showed up."""
     context = couple_context(user)
     my_date = local_date(user.timezone)
-    partner_date = local_date(context.partner.timezone) if context else None
     mine = next((c for c in checkins if c.author_id == user.pk and c.local_date == my_date), None)
-    partner = None
-    if context is not None:
-        partner = next(
-            (
-                c
-                for c in checkins
-                if c.author_id == context.partner.pk and c.local_date == partner_date
-            ),
-            None,
-        )
-    return Today(date=my_date, mine=mine, partner_date=partner_date, partner=partner)
+    if context is None:
+        return Today(date=my_date, couple_date=my_date, mine=mine, partner_date=None, partner=None)
+    couple, partner_user = context.couple, context.partner
+    if mine is not None and mine.couple_id == couple.pk:
+        shared_day = mine.couple_date
+    else:
+        shared_day = couple_day(my_date, user.timezone, couple.timezone)
+    partner = next(
+        (
+            c
+            for c in checkins
+            if c.author_id == partner_user.pk
+            and c.couple_id == couple.pk
+            and c.couple_date == shared_day
+        ),
+        None,
+    )
+    ahead = any(
+        c.author_id == partner_user.pk and c.couple_id == couple.pk and c.couple_date > shared_day
+        for c in checkins
+    )
+    return Today(
+        date=my_date,
+        couple_date=shared_day,
+        partner_ahead=ahead,
+        mine=mine,
+        partner_date=(
+            partner.local_date
+            if partner is not None
+            else local_day_for(shared_day, partner_user.timezone, couple.timezone)
+        ),
+        partner=partner,
+    )
 
 
 def checkin_today(*, user: User) -> Today:
-    """My check-in for my today and my partner's shared one for their today."""
+    """My check-in for my today and my partner's shared one for the same couple day."""
     my_date = local_date(user.timezone)
     window = checkin_list(
-        user=user, date_from=my_date - timedelta(days=1), date_to=my_date + timedelta(days=1)
+        user=user, date_from=my_date - _PAIRING_MARGIN, date_to=my_date + _PAIRING_MARGIN
     )
     return _today_of(user, list(window))
 
@@ -125,12 +161,21 @@ class ShowedUp:
 
 
 @dataclass(frozen=True)
+class RecentDay:
+    """Check-ins of one couple day, under the date that day has in my own calendar."""
+
+    date: date
+    checkins: list[Checkin]  # mine first
+
+
+@dataclass(frozen=True)
 class CheckinOverview:
     """What the dashboard needs from check-ins, read with a fixed number of queries."""
 
     today: Today
     moods: list[MoodDay]  # oldest first, ending on my today
     recent: list[Checkin]  # before today, newest first
+    recent_days: list[RecentDay]  # the same, grouped by couple day, newest first
     showed_up: ShowedUp | None  # None when unpaired
 
 
@@ -138,29 +183,31 @@ MOOD_DAYS = 30
 RECENT_LIMIT = 6
 
 
-def days_both_showed_up(*, user: User) -> ShowedUp | None:
-    """Days on which both partners shared a check-in in this couple: this month (in
-    the couple's zone) and all time. A count that only grows: missing a day never
-    resets it. Private check-ins count nowhere the partner can see."""
+def days_both_showed_up(*, user: User, today: date | None = None) -> ShowedUp | None:
+    """Couple days on which both partners shared a check-in in this couple: this month
+    (the month of `today`, my couple day, by default the one I am living now) and all
+    time. A count that only grows: a check-in's couple day is fixed when written, and
+    missing a day never resets it. Private check-ins count nowhere the partner can see."""
     context = couple_context(user)
     if context is None:
         return None
-    month_start = local_date(context.couple.timezone).replace(day=1)
+    if today is None:
+        today = couple_day(local_date(user.timezone), user.timezone, context.couple.timezone)
     both = _days_both_shared(Checkin.objects.filter(couple=context.couple))
     totals = both.aggregate(
-        all_time=Count("local_date"),
-        this_month=Count("local_date", filter=Q(local_date__gte=month_start)),
+        all_time=Count("couple_date"),
+        this_month=Count("couple_date", filter=Q(couple_date__gte=today.replace(day=1))),
     )
     return ShowedUp(this_month=totals["this_month"], all_time=totals["all_time"])
 
 
 def _days_both_shared(checkins: QuerySet[Checkin], *by: str) -> QuerySet[Checkin, Any]:
-    """The one rule for "both showed up": dates (grouped also `by` the given fields) on
-    which two people shared a check-in. Only shared ones count: a private check-in must
-    not show through in anything the partner sees."""
+    """The one rule for "both showed up": couple days (grouped also `by` the given
+    fields) on which two people shared a check-in. Only shared ones count: a private
+    check-in must not show through in anything the partner sees."""
     return (
         checkins.filter(visibility=Visibility.SHARED)
-        .values(*by, "local_date")
+        .values(*by, "couple_date")
         .annotate(people=Count("author", distinct=True))
         .filter(people=2)
     )
@@ -169,17 +216,61 @@ def _days_both_shared(checkins: QuerySet[Checkin], *by: str) -> QuerySet[Checkin
 def days_both_showed_up_between(
     *, couple_ids: Collection[int], date_from: date, date_to: date
 ) -> dict[int, set[date]]:
-    """For many couples at once (the weekly recap): the dates in a range on which both
-    partners shared a check-in in that couple (one grouped query)."""
+    """For many couples at once (the weekly recap): the couple days in a range on which
+    both partners shared a check-in in that couple (one grouped query)."""
     rows = _days_both_shared(
         Checkin.objects.filter(
-            couple_id__in=couple_ids, local_date__gte=date_from, local_date__lte=date_to
+            couple_id__in=couple_ids, couple_date__gte=date_from, couple_date__lte=date_to
         ),
         "couple_id",
-    ).values_list("couple_id", "local_date")
+    ).values_list("couple_id", "couple_date")
     days: dict[int, set[date]] = defaultdict(set)
     for couple_id, day in rows:
         days[couple_id].add(day)
+    return days
+
+
+def _my_calendar(
+    user: User, context: CoupleContext | None, today: Today | None = None
+) -> Callable[[Checkin], date]:
+    """Where a check-in sits in my own calendar: one of my current couple by its couple
+    day (so a day both showed up is one column of the chart and one group of the
+    history), any other (mine, from before) by its local date. With `today`, my last
+    days are matched to their couple days first, today's being the one my cards show."""
+    if context is None:
+        return lambda checkin: checkin.local_date
+    couple = context.couple
+    columns: dict[date, date] = {}
+    if today is not None:
+        columns = {
+            couple_day(day, user.timezone, couple.timezone): day
+            for day in (today.date - timedelta(days=n) for n in range(MOOD_DAYS + 1, 0, -1))
+        }
+        columns[today.couple_date] = today.date
+
+    def placed(checkin: Checkin) -> date:
+        if checkin.couple_id != couple.pk:
+            return checkin.local_date
+        found = columns.get(checkin.couple_date)
+        if found is None:
+            found = local_day_for(checkin.couple_date, user.timezone, couple.timezone)
+        return found
+
+    return placed
+
+
+def checkin_days(*, user: User, checkins: Sequence[Checkin]) -> list[RecentDay]:
+    """Check-ins (newest couple day first, as `checkin_list` orders them) grouped by
+    the day each sits on in my own calendar, mine first within a day. No query."""
+    placed = _my_calendar(user, couple_context(user))
+    days: list[RecentDay] = []
+    for checkin in checkins:
+        day = placed(checkin)
+        if not days or days[-1].date != day:
+            days.append(RecentDay(date=day, checkins=[]))
+        days[-1].checkins.append(checkin)
+    for group in days:
+        group.checkins.sort(key=lambda c: c.author_id != user.pk)
     return days
 
 
@@ -190,20 +281,25 @@ def checkin_overview(*, user: User) -> CheckinOverview:
 
     Only the check-ins on show (today's two and the recent ones) get their details:
     the window holds up to 60, and building answers and responses for all of them
-    was most of the dashboard's time."""
+    was most of the dashboard's time. A partner's check-in for a couple day after my
+    today (their day has moved on before mine) waits until mine does."""
     my_date = local_date(user.timezone)
-    first = my_date - timedelta(days=MOOD_DAYS)
-    window = list(_visible_between(user, first, my_date + timedelta(days=1)))
+    first = my_date - timedelta(days=MOOD_DAYS) - _PAIRING_MARGIN
+    window = list(_visible_between(user, first, my_date + _PAIRING_MARGIN))
     today = _today_of(user, window)
     context = couple_context(user)
     # Every check-in here is mine or my current partner's: no need to read the authors.
     people = {user.pk: user, **({context.partner.pk: context.partner} if context else {})}
     for checkin in window:
         checkin.author = people[checkin.author_id]
+    placed = _my_calendar(user, context, today)
+    days = {checkin.pk: placed(checkin) for checkin in window}
     by_day: dict[date, dict[str, int]] = {}
-    for checkin in window:
+    # Oldest first: when two of one person's check-ins share a column (a move across
+    # zones), the newer one is drawn.
+    for checkin in reversed(window):
         who = "mine" if checkin.author_id == user.pk else "partner"
-        by_day.setdefault(checkin.local_date, {})[who] = checkin.mood
+        by_day.setdefault(days[checkin.pk], {})[who] = checkin.mood
     moods = [
         MoodDay(
             date=day,
@@ -213,13 +309,23 @@ def checkin_overview(*, user: User) -> CheckinOverview:
         for day in (my_date - timedelta(days=offset) for offset in range(MOOD_DAYS - 1, -1, -1))
     ]
     shown_today = [c for c in (today.mine, today.partner) if c is not None]
-    recent = [c for c in window if c not in shown_today and c.local_date <= my_date]
-    prefetch_related_objects([*shown_today, *recent[:RECENT_LIMIT]], *_details(user))
+    earlier = sorted(
+        (c for c in window if c not in shown_today and days[c.pk] <= my_date),
+        key=lambda c: (days[c.pk], c.author_id == user.pk, c.created_at, c.pk),
+        reverse=True,
+    )[:RECENT_LIMIT]
+    prefetch_related_objects([*shown_today, *earlier], *_details(user))
+    recent_days: list[RecentDay] = []
+    for checkin in earlier:
+        if not recent_days or recent_days[-1].date != days[checkin.pk]:
+            recent_days.append(RecentDay(date=days[checkin.pk], checkins=[]))
+        recent_days[-1].checkins.append(checkin)
     return CheckinOverview(
         today=today,
         moods=moods,
-        recent=recent[:RECENT_LIMIT],
-        showed_up=days_both_showed_up(user=user),
+        recent=earlier,
+        recent_days=recent_days,
+        showed_up=days_both_showed_up(user=user, today=today.couple_date),
     )
 
 
@@ -262,6 +368,7 @@ def export_checkins(*, user: User) -> list[dict[str, Any]]:
         {
             "id": checkin.pk,
             "local_date": checkin.local_date,
+            "couple_date": checkin.couple_date,
             "couple_id": checkin.couple_id,
             "mood": checkin.mood,
             "mood_label": checkin.get_mood_display(),

@@ -11,8 +11,8 @@ from django.db import transaction
 from checkins.models import Checkin, CheckinAnswer, CheckinResponse, Reaction, Visibility
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
-from nuzzle.lib.errors import Invalid, NotFound
-from nuzzle.lib.timezones import local_date
+from nuzzle.lib.errors import Conflict, Invalid, NotFound
+from nuzzle.lib.timezones import couple_day, local_date
 from nuzzle.nudges.services import activity_note
 from prompts.selectors import checkin_question_ids_for
 
@@ -60,17 +60,23 @@ def checkin_submit(
 
     Idempotent per (author, local date): a double submit or a retry updates the same
     row (the unique constraint makes a concurrent second insert fall back to an update).
-    Past days are never editable: only today's row is reachable. Empty answers are
-    dropped; nothing is stored unless everything is valid.
+    Past days are never editable: only today's row is reachable, and once I have
+    checked in for a later date (before a change of zone moved my today back) not even
+    that. Empty answers are dropped; nothing is stored unless everything is valid.
+
+    The check-in counts toward the couple day its local day belongs to (docs/days.md),
+    fixed when it is first written in its couple: an edit never moves it.
     """
     today = local_date(user.timezone)
-    allowed = checkin_question_ids_for(day=today)
-    kept = _validate_answers(answers or [], allowed)
     context = couple_context(user)
+    shared_day = couple_day(today, user.timezone, context.couple.timezone) if context else today
+    allowed = checkin_question_ids_for(day=shared_day)
+    kept = _validate_answers(answers or [], allowed)
     candidate = Checkin(
         author=user,
         couple=context.couple if context else None,
         local_date=today,
+        couple_date=shared_day,
         mood=mood,
         energy=energy,
         visibility=visibility,
@@ -88,11 +94,23 @@ def checkin_submit(
         )
 
     with transaction.atomic():
+        later = (
+            Checkin.objects.filter(author=user, local_date__gt=today)
+            .values_list("local_date", flat=True)
+            .first()
+        )
+        if later is not None:
+            raise Conflict(
+                f"You have already checked in for {later:%A} {later.day} {later:%B}, a later "
+                f"day than today in {user.timezone}. Past days can't be changed: your next "
+                "check-in opens when a new day begins for you."
+            )
         checkin, created = Checkin.objects.select_for_update().get_or_create(
             author=user,
             local_date=today,
             defaults={
                 "couple": candidate.couple,
+                "couple_date": shared_day,
                 "mood": mood,
                 "energy": energy,
                 "visibility": visibility,
@@ -100,11 +118,21 @@ def checkin_submit(
         )
         if not created:
             checkin.mood, checkin.energy, checkin.visibility = mood, energy, visibility
-            # A check-in written while unpaired joins the couple formed later that day;
-            # one written in a couple never moves to another.
+            # A check-in written while unpaired joins the couple formed later that day
+            # (and its couple day with it); one written in a couple never moves.
             if checkin.couple_id is None and candidate.couple is not None:
                 checkin.couple = candidate.couple
-            checkin.save(update_fields=["mood", "energy", "visibility", "couple", "updated_at"])
+                checkin.couple_date = shared_day
+            checkin.save(
+                update_fields=[
+                    "mood",
+                    "energy",
+                    "visibility",
+                    "couple",
+                    "couple_date",
+                    "updated_at",
+                ]
+            )
             checkin.answers.all().delete()
         CheckinAnswer.objects.bulk_create(
             CheckinAnswer(checkin=checkin, prompt_id=a.question_id, text=a.text, position=i)

@@ -29,7 +29,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
     """Today's check-in: create it, or edit it until my local day ends."""
     user = requester(request)
     today = selectors.checkin_today(user=user)
-    questions = checkin_questions_for(day=today.date)
+    questions = checkin_questions_for(day=today.couple_date)
     form = CheckinForm(request.POST or None, questions=questions, existing=today.mine)
     saved = False
     if request.method == "POST" and form.is_valid():
@@ -104,5 +104,9 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "checkins/history.html",
-        {"page": page, "checkins": checkins, "paired": couple_context(user) is not None},
+        {
+            "page": page,
+            "days": selectors.checkin_days(user=user, checkins=checkins),
+            "paired": couple_context(user) is not None,
+        },
     )

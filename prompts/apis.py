@@ -29,7 +29,8 @@ class PromptOutputSerializer(serializers.Serializer):
 
 class QuestionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    date = serializers.DateField()
+    date = serializers.DateField(help_text="The couple day it belongs to (docs/days.md).")
+    local_date = serializers.DateField(help_text="That couple day in my own calendar.")
     prompt = PromptOutputSerializer()
     state = serializers.ChoiceField(choices=["unanswered", "waiting", "revealed"])
     closed = serializers.BooleanField()
@@ -48,6 +49,7 @@ def question_payload(view: QuestionView) -> dict[str, Any]:
     return {
         "id": view.id,
         "date": view.date.isoformat(),
+        "local_date": view.day.isoformat(),
         "prompt": {
             "id": view.prompt.pk,
             "text": view.prompt.text,

@@ -15,11 +15,10 @@ nothing twice. On PostgreSQL the insert and the schedule upsert are single
 from __future__ import annotations
 
 import logging
-import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -30,10 +29,11 @@ from django.utils import timezone
 
 from nuzzle.couples.models import Couple, Membership, User
 from nuzzle.couples.scoping import couple_context
+from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib import sql
 from nuzzle.lib.choices import Reaction
 from nuzzle.lib.errors import Conflict, NotFound
-from nuzzle.lib.timezones import local_date
+from nuzzle.lib.timezones import local_date, local_midnight
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.services import activity_note, nudge_enqueue
 from prompts import selection
@@ -62,9 +62,11 @@ BATCH_SIZE = 5000
 # that could still reveal it (question_answer checks closes_at when it starts) is open.
 SETTLE_GRACE = timedelta(days=1)
 # The summary never reaches a couple's last few days: new rows are only ever written
-# for the couple's today, and a change of zone moves today back by at most two days
-# (UTC-12 to UTC+14), so no row can appear on or before a folded date later.
-SETTLE_LAG_DAYS = OPEN_DAYS + 1
+# for couple days from the day before the zone's today (a partner ahead of the zone)
+# to the day after it (the sweep's LEAD), and a change of zone moves today back by at
+# most two days (UTC-12 to UTC+14), so no row can appear on or before a folded date
+# later.
+SETTLE_LAG_DAYS = OPEN_DAYS + 2
 # Couples without a schedule row (new ones) are looked for among this many of the
 # newest couples each minute (far more than pair in a minute), among all once an hour.
 NEW_COUPLES_WINDOW = 10_000
@@ -74,39 +76,35 @@ NEW_COUPLES_WINDOW = 10_000
 stalest_domain_providers: list[Callable[[Sequence[int]], dict[int, str]]] = []
 
 
-def local_midnight(day: date, tz_name: str) -> datetime:
-    """The instant a local day starts. A midnight that does not exist (a DST jump at
-    00:00) resolves forward with zoneinfo's fold rule: the day starts at the first
-    instant that exists."""
-    zone = zoneinfo.ZoneInfo(tz_name)
-    naive = datetime.combine(day, time.min)
-    aware = naive.replace(tzinfo=zone)
-    # Round-trip through UTC: a non-existent local time maps to a real instant.
-    return aware.astimezone(zoneinfo.ZoneInfo("UTC"))
-
-
 def closes_at_for(day: date, tz_name: str) -> datetime:
     """Open on its own day and the next two; closed from the fourth local midnight."""
     return local_midnight(day + timedelta(days=OPEN_DAYS), tz_name)
 
 
-def next_due_for(tz_name: str, now: datetime) -> datetime:
-    """The next local midnight after `now` in the couple's zone."""
-    return local_midnight(local_date(tz_name, now) + timedelta(days=1), tz_name)
+# A partner's local day may belong to a couple day up to twelve hours before that day
+# begins in the couple's zone (docs/days.md: a day belongs to the couple day it overlaps
+# most). The sweep assigns each couple day's question this long before its midnight,
+# so it is there, and nudged about, from the first moment either partner lives it.
+LEAD = timedelta(hours=12)
 
 
 class ZoneDay(NamedTuple):
-    day: date  # the couple-day at the instant
+    day: date  # the couple day the sweep assigns at the instant
     closes_at: datetime  # when that day's question closes
-    next_due: datetime  # the next local midnight
+    next_due: datetime  # when the next couple day is due (LEAD before its midnight)
 
 
 @lru_cache(maxsize=4096)
 def zone_day(tz_name: str, now: datetime) -> ZoneDay:
-    """A zone's couple-day at an instant: computed once per zone per sweep (every
-    couple of a sweep shares its instant), not once per couple."""
-    day = local_date(tz_name, now)
-    return ZoneDay(day, closes_at_for(day, tz_name), next_due_for(tz_name, now))
+    """The couple day due in a zone at an instant (the one that begins within LEAD):
+    computed once per zone per sweep (every couple of a sweep shares its instant), not
+    once per couple."""
+    day = local_date(tz_name, now + LEAD)
+    return ZoneDay(
+        day,
+        closes_at_for(day, tz_name),
+        local_midnight(day + timedelta(days=1), tz_name) - LEAD,
+    )
 
 
 def question_candidates(locale: str = "en") -> list[selection.Candidate]:
@@ -192,6 +190,8 @@ class CoupleRef(NamedTuple):
     timezone: str
     # As read with the couple by the sweep; None: not read (the whole history is).
     history: HistorySummary | None = None
+    # The couple day to assign; None: the one due in the couple's zone (the sweep's).
+    day: date | None = None
 
 
 class _Assignment(NamedTuple):
@@ -238,9 +238,15 @@ def _questions_plan(
     plan = _Plan([], [])
     for couple in couples:
         zone = zone_day(couple.timezone, now)
-        chosen = index.choose(histories[couple.id], couple_id=couple.id, day=zone.day)
+        day = couple.day or zone.day
+        chosen = index.choose(histories[couple.id], couple_id=couple.id, day=day)
         if chosen is not None:
-            plan.assignments.append(_Assignment(couple.id, chosen.id, zone.day, zone.closes_at))
+            closes_at = zone.closes_at if day == zone.day else closes_at_for(day, couple.timezone)
+            plan.assignments.append(_Assignment(couple.id, chosen.id, day, closes_at))
+        if day != zone.day:
+            # A first view of another couple day than the one due (a partner whose day
+            # begins before or ends after the zone's): the schedule stays as it is.
+            continue
         history = history_fold(
             summaries[couple.id],
             unfolded.get(couple.id, []),
@@ -490,11 +496,13 @@ def daily_question_ensure(*, user: User) -> DailyQuestion | None:
     if context is None:
         return None
     couple = context.couple
-    day = local_date(couple.timezone)
+    day = couple_day_today(user=user)
     live = DailyQuestion.objects.exclude(status=DailyQuestion.Status.PASSED)
     found = live.filter(couple=couple, couple_date=day).select_related("prompt").first()
     if found is None:
-        questions_assign(couples=[CoupleRef(couple.pk, couple.timezone)], now=timezone.now())
+        questions_assign(
+            couples=[CoupleRef(couple.pk, couple.timezone, day=day)], now=timezone.now()
+        )
         found = live.filter(couple=couple, couple_date=day).select_related("prompt").first()
     return found
 
@@ -556,7 +564,7 @@ def question_pass(*, user: User, question_id: int) -> DailyQuestion:
     with transaction.atomic():
         question = _locked_question(user, question_id)
         couple = question.couple
-        today = local_date(couple.timezone)
+        today = couple_day_today(user=user)
         if question.couple_date != today or question.status != DailyQuestion.Status.OPEN:
             raise Conflict("Only today's open question can be passed.")
         if question.answers.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -13,9 +14,9 @@ from django.utils import timezone
 
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
-from nuzzle.couples.selectors import active_pairs
+from nuzzle.couples.selectors import active_pairs, couple_day_today
 from nuzzle.lib.sql import IdIn
-from nuzzle.lib.timezones import local_date
+from nuzzle.lib.timezones import couple_day, local_day_for
 from nuzzle.nudges.kinds import Context, Recipient
 from prompts.models import DailyQuestion, Prompt, QuestionAnswer, QuestionReaction
 
@@ -61,7 +62,8 @@ class QuestionView:
     raw answers."""
 
     id: int
-    date: date
+    date: dt.date  # the couple day the question belongs to
+    day: dt.date  # that couple day in the viewer's own calendar (docs/days.md)
     prompt: Prompt
     state: str  # "unanswered" (by me), "waiting" (for my partner) or "revealed"
     closed: bool
@@ -104,9 +106,14 @@ def _view(
         state = "waiting"
     else:
         state = "unanswered"
+    context = couple_context(user)  # cached for the request: no query
+    day = question.couple_date
+    if context is not None and context.couple.pk == question.couple_id:
+        day = local_day_for(day, user.timezone, context.couple.timezone)
     return QuestionView(
         id=question.pk,
         date=question.couple_date,
+        day=day,
         prompt=question.prompt,
         state=state,
         closed=not revealed
@@ -175,6 +182,7 @@ def _one_view(user: User, **filters: Any) -> QuestionView | None:
         raise ValueError("the filters matched more than one question")
     question = DailyQuestion(
         id=first[0],
+        couple_id=context.couple.pk,
         couple_date=first[1],
         status=first[2],
         closes_at=first[3],
@@ -198,7 +206,7 @@ def question_view_for_today(*, user: User) -> QuestionView | None:
     context = couple_context(user)
     if context is None:
         return None
-    return _one_view(user, couple_date=local_date(context.couple.timezone))
+    return _one_view(user, couple_date=couple_day_today(user=user))
 
 
 def question_passed_today(*, user: User) -> bool:
@@ -208,7 +216,7 @@ def question_passed_today(*, user: User) -> bool:
         return False
     return DailyQuestion.objects.filter(
         couple=context.couple,
-        couple_date=local_date(context.couple.timezone),
+        couple_date=couple_day_today(user=user),
         status=DailyQuestion.Status.PASSED,
     ).exists()
 
@@ -229,7 +237,7 @@ def question_page(*, user: User) -> QuestionPage:
     context = couple_context(user)
     if context is None:
         return QuestionPage(today=None, earlier=[], can_pass=False)
-    day = local_date(context.couple.timezone)
+    day = couple_day_today(user=user)
     views = question_views(user=user, questions=list(question_list(user=user)[: EARLIER_SHOWN + 1]))
     today = next((view for view in views if view.date == day), None)
     earlier = [
@@ -285,11 +293,11 @@ def nudge_question_ready(recipients: Sequence[Recipient], now: datetime) -> dict
     pairs = active_pairs(user_ids=ids)
     questions = _open_questions({pair.couple_id for pair in pairs.values()}, now)
     eligible: dict[int, Context] = {}
-    todays: dict[str, date] = {}  # per zone: a batch has far fewer zones than people
+    local_days = {recipient.user_id: recipient.local_date for recipient in recipients}
     for user_id, pair in pairs.items():
-        today = todays.get(pair.couple_timezone)
-        if today is None:
-            today = todays[pair.couple_timezone] = local_date(pair.couple_timezone, now)
+        # The couple day the recipient is living (docs/days.md; couple_day is cached
+        # per date and pair of zones: a batch has far fewer of those than people).
+        today = couple_day(local_days[user_id], pair.timezone, pair.couple_timezone)
         # One live question per couple-day (a passed one is not OPEN), so at most one.
         question = next(
             (q for q in questions.get(pair.couple_id, []) if q.couple_date == today), None

@@ -2,6 +2,9 @@
 
 The cast: `author` and `partner` are one couple; `other` is in another couple (with
 `other_partner`); `unpaired` has no couple. Every authorization test speaks of them.
+The couple lives 21 hours apart (Pacific/Auckland and America/Los_Angeles), its shared
+zone the author's: tests that need "today" freeze the clock or compute dates in these
+zones, so the suite passes at any hour (tests/clock.py pins the hour to check that).
 """
 
 from __future__ import annotations
@@ -10,13 +13,30 @@ import os
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 from django.conf import settings as settings_module
 from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from nuzzle.couples.models import Couple, User
+from tests import clock, days
 from tests.factories import couple_of, new_user
+
+
+def pytest_configure(config):
+    """NUZZLE_TEST_NOW pins the clock for the whole run (tests/clock.py)."""
+    clock.pin()
+
+
+def pytest_unconfigure(config):
+    clock.unpin()
+
+
+def pytest_report_header(config):
+    if os.environ.get(clock.NOW_ENV):
+        return f"clock pinned: {clock.NOW_ENV}={os.environ[clock.NOW_ENV]} (now {clock.pin()})"
+    return None
 
 
 def clear_cache() -> None:
@@ -47,6 +67,10 @@ def _fast_and_isolated(settings):
     clear_cache()
 
 
+AUTHOR_ZONE = "Pacific/Auckland"
+PARTNER_ZONE = "America/Los_Angeles"
+
+
 @dataclass
 class Cast:
     author: User
@@ -60,8 +84,10 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
-    author = new_user(display_name="Robin", timezone="Europe/London")
-    partner = new_user(display_name="Sam", timezone="America/New_York")
+    # 21 hours apart, so on different dates for three hours of every day (and the
+    # couple's days follow Robin's zone): every "today" must be right for both.
+    author = new_user(display_name="Robin", timezone=AUTHOR_ZONE)
+    partner = new_user(display_name="Sam", timezone=PARTNER_ZONE)
     other = new_user(display_name="Kit")
     other_partner = new_user(display_name="Lee")
     unpaired = new_user(display_name="Ash")
@@ -74,6 +100,15 @@ def cast(db) -> Cast:
         couple=couple_of(author, partner),
         other_couple=couple_of(other, other_partner),
     )
+
+
+@pytest.fixture
+def same_couple_day(cast):
+    """Move the clock (from now, the clock running on) to an instant at which the cast's
+    couple live the same couple day: for tests of both "today" cards side by side.
+    Partners 21 hours apart live different couple days for three hours of each day."""
+    with time_machine.travel(days.together(cast.author, cast.partner), tick=True):
+        yield
 
 
 def token_client(user: User) -> APIClient:

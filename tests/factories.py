@@ -48,9 +48,11 @@ def new_curator(**fields: object) -> User:
     return user
 
 
-def couple_of(first: User, second: User, *, tz: str = "Europe/London") -> Couple:
+def couple_of(first: User, second: User, *, tz: str | None = None) -> Couple:
+    """A couple of two people, its shared zone the first one's (the inviter's, as
+    accepting an invite proposes) unless `tz` says otherwise."""
     now = timezone.now()
-    couple = Couple.objects.create(timezone=tz, created_at=now)
+    couple = Couple.objects.create(timezone=tz or first.timezone, created_at=now)
     Membership.objects.bulk_create(
         [
             Membership(couple=couple, user=first, joined_at=now),

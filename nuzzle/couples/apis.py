@@ -276,6 +276,11 @@ class CoupleJoinApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         code = StrictCharField(max_length=64)
+        timezone = TimezoneField(
+            required=False,
+            help_text="The couple's shared zone, confirmed or chosen by the person "
+            "accepting (docs/days.md). By default the inviter's.",
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -285,7 +290,11 @@ class CoupleJoinApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.invite_accept(user=requester(request), code=data.validated_data["code"])
+        services.invite_accept(
+            user=requester(request),
+            code=data.validated_data["code"],
+            timezone_name=data.validated_data.get("timezone"),
+        )
         context = couple_context(requester(request))
         assert context is not None  # noqa: S101  (just formed)
         return Response(

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from nuzzle.couples.models import User
 from nuzzle.lib.timezones import timezone_choices
 
 
@@ -74,11 +75,36 @@ class ProfileForm(forms.Form):
     )
 
 
+SHARED_ZONE_HELP = (
+    "Your days as a couple follow this zone: the daily question changes at its midnight, "
+    "and each of your own days pairs with the day here that it overlaps most. Check-ins "
+    "and reminders keep each person's own zone."
+)
+
+
 class CoupleTimezoneForm(forms.Form):
+    timezone = TimezoneField(label="Our shared time zone", help_text=SHARED_ZONE_HELP)
+
+
+class InviteAcceptForm(forms.Form):
+    """Accepting an invite: the person joining confirms the couple's shared zone (the
+    inviter's, offered first) or picks theirs or another."""
+
+    # Not required: a post without it (an older page) keeps the inviter's zone.
     timezone = TimezoneField(
-        label="Our shared time zone",
-        help_text="The daily question changes at midnight in this zone.",
+        label="Our shared time zone", help_text=SHARED_ZONE_HELP, required=False
     )
+
+    def __init__(self, *args: Any, inviter: User, joiner: User, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"timezone": inviter.timezone})
+        super().__init__(*args, **kwargs)
+        ours = {inviter.timezone: f"{inviter.display_name}'s"}
+        ours[joiner.timezone] = "yours" if joiner.timezone != inviter.timezone else "you both"
+        first = [(zone, f"{zone.replace('_', ' ')} ({whose})") for zone, whose in ours.items()]
+        rest = [choice for choice in timezone_choices() if choice[0] not in ours]
+        field = self.fields["timezone"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101  (declared above)
+        field.choices = [("Your zones", first), ("All zones", rest)]
 
 
 class JoinForm(forms.Form):

@@ -5,17 +5,29 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
 
 from nuzzle.couples.models import Invite, Membership, User, normalize_invite_code
 from nuzzle.couples.scoping import CoupleContext, couple_context
+from nuzzle.lib.timezones import couple_today, local_date
 
 
 def couple_get(*, user: User) -> CoupleContext | None:
     """The requester's active couple (with the partner), or None."""
     return couple_context(user)
+
+
+def couple_day_today(*, user: User, at: datetime | None = None) -> date:
+    """The couple day the requester is living now (docs/days.md): the date in the
+    couple's shared zone that their own local day belongs to. Unpaired, their own
+    local date. No query beyond the (cached) couple context."""
+    context = couple_context(user)
+    if context is None:
+        return local_date(user.timezone, at)
+    return couple_today(user.timezone, context.couple.timezone, at)
 
 
 def invite_pending_for(*, user: User) -> Invite | None:

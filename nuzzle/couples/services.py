@@ -22,6 +22,7 @@ from nuzzle.couples.scoping import couple_context, forget_couple_context
 from nuzzle.couples.selectors import invite_get_by_code
 from nuzzle.couples.signals import couple_ended, timezone_changed
 from nuzzle.lib.errors import Conflict, Invalid, NotFound
+from nuzzle.lib.timezones import accepted_timezone_names
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +102,10 @@ def invite_revoke(*, user: User, code: str) -> None:
     Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def invite_accept(*, user: User, code: str) -> Couple:
-    """Accept an invite and form a couple of exactly two people, atomically.
+def invite_accept(*, user: User, code: str, timezone_name: str | None = None) -> Couple:
+    """Accept an invite and form a couple of exactly two people, atomically. The couple's
+    shared zone is the one the person accepting confirmed or chose (`timezone_name`),
+    by default the inviter's.
 
     Concurrency: both people's rows are locked in id order before anything is checked
     or written, so every pairing that involves either of them runs one at a time (of
@@ -113,6 +116,11 @@ def invite_accept(*, user: User, code: str) -> Couple:
     """
     if couple_context(user) is not None:
         raise Conflict("You are already paired.")
+    if timezone_name is not None and timezone_name not in accepted_timezone_names():
+        raise Invalid(
+            f"“{timezone_name}” is not a known time zone. Use an IANA name like Europe/Berlin.",
+            field="timezone",
+        )
     with transaction.atomic():
         found = invite_get_by_code(code=code)
         if found is None:
@@ -146,7 +154,9 @@ def invite_accept(*, user: User, code: str) -> Couple:
             raise Conflict("You are already paired.")
         if invite.inviter_id in active:
             raise Invalid("This invite is no longer valid. Ask for a new link.", field="code")
-        couple = Couple.objects.create(timezone=invite.inviter.timezone, created_at=now)
+        couple = Couple.objects.create(
+            timezone=timezone_name or invite.inviter.timezone, created_at=now
+        )
         try:
             with transaction.atomic():
                 Membership.objects.bulk_create(

@@ -20,6 +20,7 @@ from nuzzle.couples.forms import (
     AccountDeleteForm,
     CoupleTimezoneForm,
     EmailAuthenticationForm,
+    InviteAcceptForm,
     JoinForm,
     ProfileForm,
     SignupForm,
@@ -207,9 +208,20 @@ def invite_accept(request: HttpRequest, code: str) -> HttpResponse:
             return redirect(f"{reverse('login')}?next={request.path}")
         return render(request, "couples/invite_accept.html", context)
     user = requester(request)
+    form = None
+    if found is not None and found.inviter_id != user.pk:
+        data = request.POST if request.method == "POST" else None  # bound even if empty
+        form = InviteAcceptForm(data, inviter=found.inviter, joiner=user)
+        context["form"] = form
     if request.method == "POST":
+        if form is not None and not form.is_valid():
+            return render(request, "couples/invite_accept.html", context, status=400)
         try:
-            services.invite_accept(user=user, code=code)
+            services.invite_accept(
+                user=user,
+                code=code,
+                timezone_name=(form.cleaned_data["timezone"] or None) if form else None,
+            )
         except ServiceError as exc:
             context["error"] = exc.message
             return render(request, "couples/invite_accept.html", context, status=400)

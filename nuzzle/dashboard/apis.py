@@ -120,7 +120,10 @@ class ExportCheckinAnswerSerializer(serializers.Serializer):
 
 class ExportCheckinSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    local_date = serializers.DateField()
+    local_date = serializers.DateField(help_text="My local date.")
+    couple_date = serializers.DateField(
+        help_text="The couple day it counted toward (my local date when unpaired)."
+    )
     couple_id = serializers.IntegerField(allow_null=True)
     mood = serializers.IntegerField()
     mood_label = serializers.CharField()

@@ -12,6 +12,7 @@ from lovemaps.selectors import Freshness, answers_updated_since, freshness
 from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.couples.selectors import active_pairs, invite_pending_for
+from nuzzle.lib.timezones import couple_day, local_midnight
 from nuzzle.nudges.kinds import Context, Recipient
 from prompts import daily
 from prompts import selectors as questions
@@ -66,14 +67,21 @@ def nudge_weekly_recap(recipients: Sequence[Recipient], now: datetime) -> dict[i
         return {}
     span = timedelta(days=RECAP_DAYS - 1)
     since = {
-        r.user_id: daily.local_midnight(r.local_date - span, people[r.user_id].timezone)
+        r.user_id: local_midnight(r.local_date - span, people[r.user_id].timezone) for r in asked
+    }
+    # "Days we both showed up" are couple days (docs/days.md): the seven ending on the
+    # one each recipient is living.
+    shared_today = {
+        r.user_id: couple_day(
+            r.local_date, people[r.user_id].timezone, people[r.user_id].couple_timezone
+        )
         for r in asked
     }
     couple_ids = {person.couple_id for person in people.values()}
     together = days_both_showed_up_between(
         couple_ids=couple_ids,
-        date_from=min(r.local_date for r in asked) - span,
-        date_to=max(r.local_date for r in asked),
+        date_from=min(shared_today.values()) - span,
+        date_to=max(shared_today.values()),
     )
     earliest = min(since.values())
     revealed = reveal_times(couple_ids=couple_ids, since=earliest, until=now)
@@ -81,11 +89,10 @@ def nudge_weekly_recap(recipients: Sequence[Recipient], now: datetime) -> dict[i
     eligible: dict[int, Context] = {}
     for recipient in asked:
         person, start = people[recipient.user_id], since[recipient.user_id]
-        first_day = recipient.local_date - span
+        last_day = shared_today[recipient.user_id]
         context: Context = {
             "days_together": sum(
-                first_day <= day <= recipient.local_date
-                for day in together.get(person.couple_id, ())
+                last_day - span <= day <= last_day for day in together.get(person.couple_id, ())
             ),
             "questions_revealed": sum(at >= start for at in revealed.get(person.couple_id, ())),
             "lovemap_updates": sum(

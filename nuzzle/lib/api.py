@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, ServiceError
-from nuzzle.lib.timezones import accepted_timezone_names
+from nuzzle.lib.timezones import accepted_timezone_names, validate_timezone
 
 
 class Pagination(PageNumberPagination):
@@ -147,6 +147,9 @@ class TimezoneField(StrictCharField):
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
+        # Checked here too, not only by the service: a bad name is a 400 before any
+        # state is looked at (never a 409 about something else).
+        self.validators.append(validate_timezone)
 
 
 class ConflictError(exceptions.APIException):

@@ -6,12 +6,13 @@ from datetime import date, timedelta
 
 from checkins.models import Checkin, CheckinAnswer, CheckinResponse, Visibility
 from nuzzle.couples.models import Couple, User
-from nuzzle.lib.timezones import local_date
+from nuzzle.couples.selectors import couple_day_today
+from nuzzle.lib.timezones import couple_day, local_date
 from prompts.selectors import checkin_questions_for
 
 
 def todays_question_ids(user: User) -> list[int]:
-    return [q.pk for q in checkin_questions_for(day=local_date(user.timezone))]
+    return [q.pk for q in checkin_questions_for(day=couple_day_today(user=user))]
 
 
 def make_history(
@@ -26,6 +27,7 @@ def make_history(
             author=person,
             couple=couple,
             local_date=end - timedelta(days=offset),
+            couple_date=couple_day(end - timedelta(days=offset), person.timezone, couple.timezone),
             mood=1 + (offset + index) % 5,
             energy=3,
             visibility=Visibility.SHARED,

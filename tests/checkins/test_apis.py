@@ -89,7 +89,7 @@ class TestPutToday:
 
 
 class TestGetToday:
-    def test_partner_is_null_until_they_share_today(self, cast, api):
+    def test_partner_is_null_until_they_share_today(self, cast, same_couple_day, api):
         assert api(cast.author).get(TODAY).json()["partner"] is None
         put_checkin(api(cast.partner), visibility="private")
         assert api(cast.author).get(TODAY).json()["partner"] is None
@@ -163,7 +163,7 @@ class TestResponses:
 
 
 class TestDashboardApi:
-    def test_it_carries_today_moods_counts_and_the_slots(self, cast, api):
+    def test_it_carries_today_moods_counts_and_the_slots(self, cast, same_couple_day, api):
         put_checkin(api(cast.author), mood=5)
         put_checkin(api(cast.partner), mood=2)
         body = api(cast.author).get("/api/v1/dashboard").json()

@@ -45,7 +45,7 @@ def test_a_missing_mood_is_explained_and_nothing_is_stored(client, cast):
     assert not Checkin.objects.exists()
 
 
-def test_the_dashboard_shows_both_check_ins_and_a_response(client, cast):
+def test_the_dashboard_shows_both_check_ins_and_a_response(client, cast, same_couple_day):
     checkin = checkin_submit(user=cast.author, mood=5).checkin
     checkin_submit(user=cast.partner, mood=2)
     client.force_login(cast.partner)

@@ -143,9 +143,9 @@ class TestMe:
         body = api(cast.author).get("/api/v1/me").json()
         assert body["couple"] == {
             "id": cast.couple.pk,
-            "partner": {"display_name": "Sam", "timezone": "America/New_York"},
+            "partner": {"display_name": "Sam", "timezone": "America/Los_Angeles"},
             "since": body["couple"]["since"],
-            "timezone": "Europe/London",
+            "timezone": "Pacific/Auckland",
         }
         assert body["couple"]["since"].endswith("Z")
 

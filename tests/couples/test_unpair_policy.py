@@ -20,8 +20,8 @@ from checkins.services import AnswerInput, checkin_submit
 from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples import services
 from nuzzle.couples.models import User
+from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib.errors import NotFound
-from nuzzle.lib.timezones import local_date
 from prompts.daily import daily_question_ensure, question_answer
 from prompts.models import Prompt
 from prompts.selectors import checkin_questions_for
@@ -84,7 +84,7 @@ def lovemap_topic() -> Prompt:
 def write_everything(user: User, marker: str) -> None:
     """A shared check-in with an answer, an answer to today's question, and a love-map
     answer, each carrying `marker`."""
-    question_id = checkin_questions_for(day=local_date(user.timezone))[0].pk
+    question_id = checkin_questions_for(day=couple_day_today(user=user))[0].pk
     checkin_submit(
         user=user, mood=4, answers=[AnswerInput(question_id=question_id, text=f"{marker} mood")]
     )

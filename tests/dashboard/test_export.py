@@ -18,6 +18,7 @@ from checkins.services import AnswerInput, checkin_respond, checkin_submit
 from lovemaps.models import LovemapEntry, LovemapReveal
 from lovemaps.services import lovemap_answer, lovemap_guess_rate, lovemap_reveal
 from nuzzle.couples.models import Couple, User
+from nuzzle.couples.selectors import couple_day_today
 from nuzzle.couples.services import couple_end
 from nuzzle.dashboard.export import account_export, account_export_json, account_export_markdown
 from nuzzle.lib.timezones import local_date
@@ -81,7 +82,7 @@ def _build(cast: Cast) -> World:
     partner writes private, sealed and revealed things alongside."""
     _prompts()
     author, partner = cast.author, cast.partner
-    checkin_question = checkin_questions_for(day=local_date(author.timezone))[0]
+    checkin_question = checkin_questions_for(day=couple_day_today(user=author))[0]
     topic = Prompt.objects.get(key="lm-friend")
 
     # Check-ins: the author's (shared, today) and an older private one; the partner's
@@ -105,13 +106,16 @@ def _build(cast: Cast) -> World:
         mood=1,
         answers=[
             AnswerInput(
-                checkin_questions_for(day=local_date(partner.timezone))[0].pk, PARTNER_MARKERS[0]
+                checkin_questions_for(day=couple_day_today(user=partner))[0].pk, PARTNER_MARKERS[0]
             )
         ],
         visibility=Visibility.PRIVATE,
     )
     partners_shared = Checkin.objects.create(
-        author=partner, couple=cast.couple, local_date=mine.local_date - timedelta(days=1), mood=5
+        author=partner,
+        couple=cast.couple,
+        local_date=local_date(partner.timezone) - timedelta(days=1),
+        mood=5,
     )
     CheckinAnswer.objects.create(
         checkin=partners_shared, prompt=checkin_question, text=PARTNER_MARKERS[1]
@@ -188,7 +192,7 @@ def test_the_export_holds_everything_i_wrote_in_every_couple(world):
     assert data["format"] == "nuzzle-export"
     assert data["version"] == 1
     assert data["account"]["email"] == author.email
-    assert data["account"]["timezone"] == "Europe/London"
+    assert data["account"]["timezone"] == author.timezone
     assert [c["partner_display_name"] for c in data["couples"]] == ["Sam", "Jules"]
     assert data["couples"][0]["ended_at"] is not None
     assert data["couples"][0]["ended_by_me"] is True
@@ -346,7 +350,13 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
     question_prompt = as_prompt(PromptFactory())
     end = local_date(author.timezone) - timedelta(days=1)
     checkins = Checkin.objects.bulk_create(
-        Checkin(author=person, couple=couple, local_date=end - timedelta(days=n), mood=3)
+        Checkin(
+            author=person,
+            couple=couple,
+            local_date=end - timedelta(days=n),
+            couple_date=end - timedelta(days=n),
+            mood=3,
+        )
         for n in range(size)
         for person in (author, partner)
     )

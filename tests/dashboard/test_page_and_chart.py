@@ -47,7 +47,7 @@ def test_the_table_lists_days_with_a_check_in_newest_first():
     assert not mood_chart(days((3, None)), my_name="You", partner_name=None).paired
 
 
-def test_my_reaction_is_marked_chosen_on_the_partners_card(client, cast):
+def test_my_reaction_is_marked_chosen_on_the_partners_card(client, cast, same_couple_day):
     checkin_submit(user=cast.author, mood=4)
     theirs = checkin_submit(user=cast.partner, mood=3).checkin
     checkin_respond(user=cast.author, checkin_id=theirs.pk, reaction="hug")

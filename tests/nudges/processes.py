@@ -20,6 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from tests import clock
+
 CELERY = str(Path(sys.executable).parent / "celery")
 
 
@@ -108,11 +110,17 @@ class CeleryProcess:
         else:
             args = ["beat", "--schedule", str(self.workdir / f"{self.name}-schedule")]
             args += ["--pidfile", str(self.workdir / f"{self.name}.pid")]
+        command = [CELERY, "-A", "nuzzle", *args, "--loglevel", "INFO"]
+        env = dict(self.env)
+        offset = clock.pinned_offset()
+        if offset is not None:  # the suite's clock is pinned: the worker's must be too
+            command = [sys.executable, "-m", "tests.clock", *command]
+            env[clock.OFFSET_ENV] = repr(offset)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [CELERY, "-A", "nuzzle", *args, "--loglevel", "INFO"],
+                command,
                 cwd=settings.BASE_DIR,
-                env=self.env,
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: a kill takes its children too

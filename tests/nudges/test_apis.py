@@ -53,7 +53,7 @@ class TestPreferencesRead:
             "paused_until": None,
             "kinds": {spec.kind.value: spec.default_on for spec in CATALOGUE},
             "daily_cap": 1,
-            "timezone": "Europe/London",
+            "timezone": cast.author.timezone,
             "suppressed": False,
         }
         assert response.json()["kinds"]["checkin_reminder"] is False  # opt-in
@@ -87,7 +87,7 @@ class TestPreferencesUpdate:
         expected = {
             **body,
             "days": [0, 2, 4],
-            "timezone": "Europe/London",
+            "timezone": cast.author.timezone,
             "suppressed": False,
         }
         assert response.json() == expected

@@ -2,8 +2,11 @@
 each check costs, the `partner_answered` event, the activity mark, and one tick end to
 end with the real checks.
 
-Time is frozen at NOW for every test (the cast is created then too): a Friday, 13:00
-in London (the author and both couples) and 08:00 in New York (the partner).
+Time is frozen at NOW for every test (the cast is created then too): Friday 1 May
+for everyone. 11:30 in Auckland (the author, and the cast couple's shared zone), 00:30
+in London (the other couple) and 16:30 on Thursday in Los Angeles (the partner), whose
+Thursday belongs to the couple's Friday (docs/days.md). Before noon in every shared
+zone, so a sweep at NOW assigns the question of the couple day everyone is living.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from lovemaps.services import lovemap_answer, lovemap_confirm, lovemap_reveal
 from nuzzle.couples.models import User
 from nuzzle.couples.services import couple_end
 from nuzzle.lib.errors import NotFound
-from nuzzle.lib.timezones import local_date
+from nuzzle.lib.timezones import local_date, local_day_for
 from nuzzle.nudges import kinds
 from nuzzle.nudges.kinds import Kind, Recipient
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
@@ -40,8 +43,8 @@ from tests.factories import PASSWORD, PromptFactory, as_prompt, couple_of, new_u
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-TODAY = date(2026, 5, 1)
+NOW = datetime(2026, 4, 30, 23, 30, tzinfo=UTC)
+TODAY = date(2026, 5, 1)  # the couple day of all of them
 
 
 @pytest.fixture(autouse=True)
@@ -236,8 +239,15 @@ class TestLovemapCatchup:
 
 
 def checked_in(user: User, couple, day: date, visibility: str = Visibility.SHARED) -> None:
+    """A check-in toward the couple day `day`, on the author's own day that belongs to
+    it (their local date when unpaired)."""
     Checkin.objects.create(
-        author=user, couple=couple, local_date=day, mood=3, visibility=visibility
+        author=user,
+        couple=couple,
+        local_date=local_day_for(day, user.timezone, couple.timezone) if couple else day,
+        couple_date=day,
+        mood=3,
+        visibility=visibility,
     )
 
 
@@ -263,9 +273,9 @@ class TestWeeklyRecap:
         checked_in(cast.author, couple, days[3])  # only one of them
         revealed(couple, bank[0], days[4], datetime(2026, 4, 27, 20, 0, tzinfo=UTC))
         revealed(couple, bank[1], days[9], datetime(2026, 4, 23, 9, 0, tzinfo=UTC))
-        # 00:30 on Saturday in London (in the author's week), still Friday evening in
-        # New York (before the partner's week began).
-        revealed(couple, bank[2], days[7], datetime(2026, 4, 24, 23, 30, tzinfo=UTC))
+        # Friday 24 April at 03:00 in Los Angeles (in the partner's week, which began at
+        # its midnight), 22:00 in Auckland (before the author's week began).
+        revealed(couple, bank[2], days[7], datetime(2026, 4, 24, 10, 0, tzinfo=UTC))
         with time_machine.travel(NOW - timedelta(days=3), tick=False):
             lovemap_answer(user=cast.partner, topic_id=topics[0].pk, text="New")
             lovemap_answer(user=cast.author, topic_id=topics[2].pk, text="Mine")
@@ -274,8 +284,8 @@ class TestWeeklyRecap:
         with time_machine.travel(NOW - timedelta(days=10), tick=False):
             lovemap_answer(user=cast.partner, topic_id=topics[1].pk, text="Long ago")
         assert check(Kind.WEEKLY_RECAP, everyone(cast)) == {
-            cast.author.pk: {"days_together": 2, "questions_revealed": 2, "lovemap_updates": 1},
-            cast.partner.pk: {"days_together": 2, "questions_revealed": 1, "lovemap_updates": 1},
+            cast.author.pk: {"days_together": 2, "questions_revealed": 1, "lovemap_updates": 1},
+            cast.partner.pk: {"days_together": 2, "questions_revealed": 2, "lovemap_updates": 1},
         }
 
     def test_there_is_no_empty_recap_and_nothing_private_shows_through(self, cast):
@@ -346,8 +356,8 @@ class TestPartnerAnsweredEvent:
     def test_a_first_answer_makes_the_partner_due_at_their_nudge_time(self, cast, bank):
         daily_question_sweep(now=NOW)
         question_answer(user=cast.author, question_id=todays_question(cast.couple).pk, text="Hi")
-        # 19:00 in New York, the partner's zone (EDT: UTC-4).
-        assert partner_answered_due(cast.partner) == datetime(2026, 5, 1, 23, 0, tzinfo=UTC)
+        # 19:00 on the same evening in Los Angeles, the partner's zone (PDT: UTC-7).
+        assert partner_answered_due(cast.partner) == datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
         assert partner_answered_due(cast.author) is None
         assert partner_answered_due(cast.other) is None
 
@@ -460,7 +470,7 @@ def test_a_refused_api_log_in_is_not_activity(cast, api):
 
 
 def test_at_the_nudge_time_the_tick_asks_only_whoever_has_not_answered(bank):
-    created = NOW.replace(hour=8)  # 09:00 in London; the nudge time is 19:00
+    created = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)  # 09:00 in London; nudges at 19:00
     with time_machine.travel(created, tick=False):
         answered, partner = new_user(), new_user()
         waiting, waiting_partner = new_user(), new_user()

@@ -13,6 +13,7 @@ from nuzzle.lib.timezones import local_date
 from nuzzle.nudges import selectors, services
 from nuzzle.nudges.kinds import CATALOGUE, Kind
 from nuzzle.nudges.models import Nudge
+from tests.days import local_time
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +57,9 @@ class TestShowing:
         assert response.status_code == 302
         assert response["Location"].startswith("/login/")
 
-    def test_it_shows_the_time_zone_and_where_to_change_it(self, robin):
+    def test_it_shows_the_time_zone_and_where_to_change_it(self, robin, cast):
         page = robin.get(PAGE).content.decode()
-        assert "Times are in <strong>Europe/London</strong>" in page
+        assert f"Times are in <strong>{cast.author.timezone}</strong>" in page
         assert 'href="/account/">change it on your account page</a>' in page
 
     def test_days_start_on_monday_and_every_kind_is_described(self, robin):
@@ -162,7 +163,7 @@ class TestSaving:
 
 class TestRecentNudges:
     def test_my_recent_nudges_show_in_my_zone_and_nobody_elses(self, robin, cast):
-        summer = datetime(2024, 7, 1, 18, 0, tzinfo=UTC)  # 19:00 in London (BST)
+        summer = local_time("2024-07-01", cast.author.timezone, 19)
         make_nudge(cast.author, Kind.LOVEMAP_STALE, "2024-W27", summer, status="sent")
         make_nudge(cast.partner, Kind.WEEKLY_RECAP, "2024-W27", summer + timedelta(minutes=7))
         page = robin.get(PAGE).content.decode()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,13 +19,15 @@ from nuzzle.nudges.models import Nudge, NudgeSchedule
 from nuzzle.nudges.planning import nudges_tick
 from nuzzle.nudges.services import preferences_for, schedule_reset
 from prompts.daily import daily_question_ensure
+from tests.conftest import AUTHOR_ZONE
+from tests.days import local_time
 from tests.factories import PromptFactory
 from tests.nudges.smtp import SmtpServer
 
 pytestmark = pytest.mark.django_db
 
-# 19:00 in London (GMT), the default nudge time; the cast's author lives in London.
-EVENING = datetime(2026, 11, 20, 19, 0, tzinfo=UTC)
+# 19:00 for the cast's author (in Auckland), the default nudge time.
+EVENING = local_time("2026-11-20", AUTHOR_ZONE, 19)
 LINK = re.compile(r"https?://[^\s\"'<>]+")
 
 
@@ -54,7 +56,7 @@ def test_a_received_nudge_has_both_parts_working_links_and_one_click_unsubscribe
     question = daily_question_ensure(user=cast.author)
     assert question is not None
     # The cast was made at the real "now": plan from this morning instead. Only the
-    # question nudge, for the author (the partner lives in New York).
+    # question nudge, for the author (the partner lives in Los Angeles).
     schedule_reset(user=cast.author, prefs=preferences_for(cast.author))
     NudgeSchedule.objects.exclude(user=cast.author, kind=Kind.QUESTION_READY).update(enabled=False)
 

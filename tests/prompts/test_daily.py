@@ -10,16 +10,17 @@ from django.test.utils import CaptureQueriesContext
 
 from nuzzle.couples.models import User
 from nuzzle.lib.errors import Conflict, NotFound
+from nuzzle.lib.timezones import local_midnight
 from prompts.daily import (
     closes_at_for,
     daily_question_ensure,
     daily_question_sweep,
-    local_midnight,
     question_answer,
     question_pass,
     question_react,
 )
 from prompts.models import DailyQuestion, QuestionAnswer, QuestionSchedule
+from prompts.selectors import question_view_for_today
 from tests.factories import PromptFactory, UserFactory, couple_of
 
 pytestmark = pytest.mark.django_db
@@ -50,24 +51,40 @@ class TestSweep:
             daily_question_sweep()
         assert DailyQuestion.objects.count() == 2
 
-    def test_a_couple_gets_its_question_at_its_own_local_midnight(self, cast, bank):
+    def test_a_couple_day_is_assigned_twelve_hours_before_it_begins_in_the_shared_zone(
+        self, cast, bank
+    ):
         cast.couple.timezone = "Asia/Tokyo"
         cast.couple.save()
-        with time_machine.travel("2026-05-01 12:00:00Z", tick=False):  # 21:00 in Tokyo
+        with time_machine.travel("2026-05-01 02:00:00Z", tick=False):  # 11:00 in Tokyo
             daily_question_sweep()
         schedule = QuestionSchedule.objects.get(couple=cast.couple)
-        assert schedule.due_at == datetime(2026, 5, 1, 15, 0, tzinfo=UTC)  # 00:00 Tokyo
-        with time_machine.travel("2026-05-01 14:59:00Z", tick=False):
+        assert schedule.due_at == datetime(2026, 5, 1, 3, 0, tzinfo=UTC)  # 12:00 Tokyo
+        with time_machine.travel("2026-05-01 02:59:00Z", tick=False):
             assert daily_question_sweep().couples == 0
-        with time_machine.travel("2026-05-01 15:00:00Z", tick=False):
+        with time_machine.travel("2026-05-01 03:00:00Z", tick=False):
             assert daily_question_sweep().couples == 1
         dates = sorted(
             DailyQuestion.objects.filter(couple=cast.couple).values_list("couple_date", flat=True)
         )
         assert [str(d) for d in dates] == ["2026-05-01", "2026-05-02"]
 
+    def test_a_partner_whose_day_begins_first_finds_the_question_waiting(self, cast, bank):
+        # Auckland's Monday 7 December begins at 11:00 UTC on Sunday; Sam's Sunday in Los
+        # Angeles, which belongs to it, began at 08:00 UTC. The sweep of 23:00 UTC on
+        # Saturday (Sunday noon in Auckland) has assigned it by then.
+        with time_machine.travel("2026-12-05 23:00:00Z", tick=False):
+            daily_question_sweep()
+        with time_machine.travel("2026-12-06 08:00:00Z", tick=False):
+            view = question_view_for_today(user=fresh(cast.partner))
+            assert daily_question_sweep().couples == 0
+        assert view is not None
+        assert (view.date, view.day) == (date(2026, 12, 7), date(2026, 12, 6))
+
     def test_questions_close_quietly_after_three_couple_days(self, cast, bank):
-        with time_machine.travel("2026-05-01 12:00:00Z", tick=False):
+        cast.couple.timezone = "Europe/London"
+        cast.couple.save()
+        with time_machine.travel("2026-05-01 08:00:00Z", tick=False):
             daily_question_sweep()
         question = DailyQuestion.objects.get(couple=cast.couple)
         assert question.closes_at == datetime(2026, 5, 3, 23, 0, tzinfo=UTC)  # BST midnight
@@ -108,7 +125,7 @@ class TestSweep:
 
 
 class TestFirstView:
-    def test_first_view_assigns_when_the_sweep_has_not_run(self, cast, bank):
+    def test_first_view_assigns_when_the_sweep_has_not_run(self, cast, bank, same_couple_day):
         question = daily_question_ensure(user=cast.author)
         assert question is not None
         assert daily_question_ensure(user=fresh(cast.partner)) == question
@@ -174,7 +191,7 @@ class TestAnswering:
 
 
 class TestPassing:
-    def test_pass_once_a_day_before_anyone_answered(self, cast, bank):
+    def test_pass_once_a_day_before_anyone_answered(self, cast, bank, same_couple_day):
         question = daily_question_ensure(user=cast.author)
         replacement = question_pass(user=cast.partner, question_id=question.pk)
         assert replacement.prompt_id != question.prompt_id
@@ -185,7 +202,7 @@ class TestPassing:
             question_pass(user=cast.author, question_id=replacement.pk)
         assert daily_question_ensure(user=fresh(cast.author)) == replacement
 
-    def test_no_pass_once_someone_answered(self, cast, bank):
+    def test_no_pass_once_someone_answered(self, cast, bank, same_couple_day):
         question = daily_question_ensure(user=cast.author)
         question_answer(user=cast.author, question_id=question.pk, text="Mine")
         with pytest.raises(Conflict, match="already answered"):

@@ -31,6 +31,18 @@ def fresh(user):
     return User.objects.get(pk=user.pk)
 
 
+@pytest.fixture
+def cast(cast):
+    """The cast, living in London for these tests (they follow the sweep's own
+    calendar, day by day; zones are moved explicitly where a test needs it)."""
+    User.objects.filter(pk__in=[cast.author.pk, cast.partner.pk]).update(timezone="Europe/London")
+    cast.couple.timezone = "Europe/London"
+    cast.couple.save(update_fields=["timezone"])
+    cast.author.refresh_from_db()
+    cast.partner.refresh_from_db()
+    return cast
+
+
 def stored_summary(couple) -> HistorySummary:
     row = QuestionSchedule.objects.filter(couple=couple).values_list(
         "history_through", "history_answered", "history_asked", "history_recent"
@@ -121,13 +133,13 @@ def test_each_sweep_reads_only_the_last_days_and_folds_what_settled(cast, bank):
         with time_machine.travel(start + timedelta(days=day_number), tick=False):
             daily.daily_question_sweep()
     summary = stored_summary(cast.couple)
-    # Today is 03-20; the questions of 03-16 (closed 03-19) and before are folded, those
-    # still open or closed less than a day ago are not.
-    assert summary.through == date(2026, 3, 16)
+    # Today is 03-20; the questions of 03-15 and before are folded (SETTLE_LAG_DAYS),
+    # those of the last few days are not, settled or not.
+    assert summary.through == date(2026, 3, 15)
     now = start + timedelta(days=20)
     unfolded = daily.unfolded_questions({cast.couple.pk: summary}, settled_before=now)
     assert [row.couple_date for row in unfolded[cast.couple.pk]] == [
-        date(2026, 3, d) for d in (20, 19, 18, 17)
+        date(2026, 3, d) for d in (20, 19, 18, 17, 16)
     ]
 
 

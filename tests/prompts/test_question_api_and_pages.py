@@ -11,7 +11,7 @@ SEALED = "lighthouse-marmalade-4410"
 
 
 @pytest.fixture
-def question(cast):
+def question(cast, same_couple_day):
     PromptFactory.create_batch(4)
     return daily_question_ensure(user=cast.author)
 

@@ -23,7 +23,7 @@ def fresh(user):
 
 
 @pytest.fixture
-def question(cast):
+def question(cast, same_couple_day):
     PromptFactory.create_batch(4)
     return daily_question_ensure(user=cast.author)
 
