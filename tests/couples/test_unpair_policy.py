@@ -16,8 +16,9 @@ from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
 
-from checkins.services import AnswerInput, checkin_submit
-from lovemaps.services import lovemap_answer, lovemap_reveal
+from checkins.models import Checkin
+from checkins.services import AnswerInput, checkin_respond, checkin_submit
+from lovemaps.services import lovemap_answer, lovemap_guess_rate, lovemap_reveal
 from nuzzle.couples import services
 from nuzzle.couples.models import User
 from nuzzle.lib.errors import NotFound
@@ -94,6 +95,17 @@ def write_everything(user: User, marker: str) -> None:
     lovemap_answer(user=user, topic_id=lovemap_topic().pk, text=f"{marker} joy")
 
 
+def turn_toward(user: User, partner: User, marker: str) -> int:
+    """`user` replies to `partner`'s check-in and guesses `partner`'s love-map answer
+    before revealing it, each text carrying `marker`; `partner` rates the guess. Returns
+    the guess's id."""
+    checkin = Checkin.objects.get(author=partner)
+    checkin_respond(user=user, checkin_id=checkin.pk, reaction="hug", text=f"{marker} reply")
+    reveal = lovemap_reveal(user=user, topic_id=lovemap_topic().pk, guess=f"{marker} guess")
+    lovemap_guess_rate(user=partner, guess_id=reveal.pk, rating="close")
+    return reveal.pk
+
+
 def everything_seen_by(
     html: Client | None, api: APIClient | None, *, pages: Iterable[str] = HTML_PAGES
 ) -> dict[str, str]:
@@ -124,8 +136,8 @@ def test_unpairing_hides_each_others_content_at_once_and_a_new_couple_sees_none_
     write_everything(sam, "SAM-WITH-ROBIN")
     question = daily_question_ensure(user=sam)
     assert question is not None
-    lovemap_reveal(user=sam, topic_id=lovemap_topic().pk)
-    lovemap_reveal(user=robin, topic_id=lovemap_topic().pk)
+    turn_toward(sam, robin, "SAM-WITH-ROBIN")
+    turn_toward(robin, sam, "ROBIN-WITH-SAM")
     robin_html, robin_api = session_client(robin), token_client(robin)
     sam_html, sam_api = session_client(sam), token_client(sam)
 
