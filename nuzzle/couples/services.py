@@ -229,7 +229,9 @@ def user_delete(*, user: User, password: str) -> None:
     unpair does (the partner is unpaired at once and told, after commit, through
     `couple_ended`); the person is deleted, and with them, by cascade, everything they
     wrote, their API tokens, preferences, schedules and queued nudges; and every
-    session of theirs is deleted.
+    session of theirs is deleted. What the partner wrote about them stays the
+    partner's: a reply to one of their check-ins and a guess about their love map are
+    kept, detached (the models' on_delete), with none of the deleted person's words.
     """
     if not password or not user.check_password(password):
         raise ValidationError({"password": ["That is not your password."]})
