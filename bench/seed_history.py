@@ -269,13 +269,13 @@ WHERE p < (ARRAY[0, 0, 1, 1, 1, 2, 2, 3, 3, 3])[1 + mod(pg_temp.h(ci.id, 0, 15),
         "checkins_checkinresponse",
         """
 INSERT INTO checkins_checkinresponse (reaction, text, created_at, updated_at, author_id,
-  checkin_id)
+  checkin_id, checkin_date)
 SELECT CASE WHEN pg_temp.h(ci.id, 0, 16) < 80
             THEN (%(reactions)s::text[])[1 + mod(ci.id, 5)] ELSE '' END,
   CASE WHEN pg_temp.h(ci.id, 0, 16) >= 60 THEN substr(%(text)s, 1, 30) ELSE '' END,
   t.at, t.at,
   CASE WHEN mod(ci.author_id, 2) = 1 THEN ci.author_id + 1 ELSE ci.author_id - 1 END,
-  ci.id
+  ci.id, ci.local_date
 FROM checkins_checkin ci
 CROSS JOIN LATERAL (
   SELECT LEAST(ci.created_at + interval '2 hours', %(now)s::timestamptz) AS at
@@ -313,7 +313,7 @@ CROSS JOIN LATERAL (
         "lovemaps_lovemapreveal",
         """
 INSERT INTO lovemaps_lovemapreveal (revealed_at, guess, rating, rated_at, couple_id,
-  entry_id, viewer_id)
+  entry_id, viewer_id, topic_id)
 SELECT LEAST(e.created_at + interval '1 day', %(now)s::timestamptz),
   CASE WHEN pg_temp.h(e.id, 0, 24) < 50 THEN substr(%(text)s, 60, 40) ELSE '' END,
   CASE WHEN pg_temp.h(e.id, 0, 24) < 25
@@ -321,7 +321,8 @@ SELECT LEAST(e.created_at + interval '1 day', %(now)s::timestamptz),
   CASE WHEN pg_temp.h(e.id, 0, 24) < 25
        THEN LEAST(e.created_at + interval '2 days', %(now)s::timestamptz) END,
   e.couple_id, e.id,
-  CASE WHEN mod(e.author_id, 2) = 1 THEN e.author_id + 1 ELSE e.author_id - 1 END
+  CASE WHEN mod(e.author_id, 2) = 1 THEN e.author_id + 1 ELSE e.author_id - 1 END,
+  e.topic_id
 FROM lovemaps_lovemapentry e
 WHERE pg_temp.h(e.author_id, e.topic_id, 23) < 60
   AND CASE WHEN e.is_current

@@ -140,9 +140,19 @@ class CheckinAnswer(models.Model):
 
 class CheckinResponse(models.Model):
     """The partner turning toward a check-in: one per partner per check-in, updated in
-    place (a reaction, a short reply, or both), so a double submit never duplicates."""
+    place (a reaction, a short reply, or both), so a double submit never duplicates.
 
-    checkin = models.ForeignKey(Checkin, on_delete=models.CASCADE, related_name="responses")
+    The reply is its author's words: it stays theirs (in their export) when the
+    check-in's author deletes their account. The check-in then goes and `checkin`
+    becomes NULL; `checkin_date`, copied when the response is written, still says
+    which day it answered. Pages reach responses only through their check-in, so a
+    detached one is shown nowhere but in its author's export."""
+
+    checkin = models.ForeignKey(
+        Checkin, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    # The check-in's `local_date` (its author's day), copied: it outlives the check-in.
+    checkin_date = models.DateField()
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkin_responses"
     )

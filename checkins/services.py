@@ -166,12 +166,14 @@ def checkin_respond(
     if not reaction and not text:
         raise Invalid("Add a reaction, a reply, or both.")
     # Validate the input on its own before writing anything.
-    CheckinResponse(reaction=reaction or Reaction.HEART, text=text).full_clean(
-        exclude=["checkin", "author"], validate_unique=False
-    )
+    CheckinResponse(
+        reaction=reaction or Reaction.HEART, text=text, checkin_date=checkin.local_date
+    ).full_clean(exclude=["checkin", "author"], validate_unique=False)
     with transaction.atomic():
         response, created = CheckinResponse.objects.select_for_update().get_or_create(
-            checkin=checkin, author=user, defaults={"reaction": reaction, "text": text}
+            checkin=checkin,
+            author=user,
+            defaults={"reaction": reaction, "text": text, "checkin_date": checkin.local_date},
         )
         if not created:
             # A later reply keeps an earlier reaction (and vice versa) unless replaced.

@@ -14,6 +14,7 @@ from lovemaps import selectors, services
 from lovemaps.models import ANSWER_MAX_LENGTH, GUESS_MAX_LENGTH, GuessRating, LovemapEntry
 from nuzzle.couples.scoping import requester
 from nuzzle.lib.api import PageQuerySerializer, Pagination, StrictCharField, paginated
+from nuzzle.lib.errors import NotFound
 from prompts.models import Prompt
 
 
@@ -165,6 +166,8 @@ class LovemapRevealApi(APIView):
             user=requester(request), topic_id=topic_id, guess=data.validated_data.get("guess")
         )
         entry = reveal.entry
+        if entry is None:  # only once its author deleted their account, never just revealed
+            raise NotFound("No such topic in your partner's map.")
         return Response(
             {
                 "topic": topic_payload(entry.topic),

@@ -13,16 +13,21 @@ Design notes:
 - A `LovemapReveal` points at the exact version revealed: the viewer is `current` on a
   topic when they revealed its current version, `changed` when they revealed an older
   one, `unseen` otherwise. An optional guess (and the subject's rating) rides on it.
+- A reveal, and the guess on it, is the viewer's: it outlives the entry it was about.
+  When the entry's author deletes their account the reveal is detached (`entry` NULL,
+  `reveal_detach`) and keeps its `topic`, copied when it was written, so the viewer's
+  export still says what they guessed about; the author's rating goes with the author.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.deletion import Collector
 
 from nuzzle.couples.models import Couple
 from nuzzle.lib.validators import validate_no_control_characters
@@ -79,11 +84,29 @@ class GuessRating(models.TextChoices):
     NOT_QUITE = "not_quite", "Not quite"
 
 
+def reveal_detach(
+    collector: Collector, field: models.ForeignKey[Any, Any], sub_objs: Any, using: str
+) -> None:
+    """`on_delete` for a reveal's `entry`, which goes only with its author's account:
+    the reveal and its guess are the viewer's words and stay, detached (as SET_NULL
+    does); the rating of that guess is the entry author's, and goes with them, like
+    everything else they did."""
+    models.SET_NULL(collector, field, sub_objs, using)
+    for name, value in (("rating", ""), ("rated_at", None)):
+        rated = cast("models.Field[Any, Any]", field.model._meta.get_field(name))
+        collector.add_field_update(rated, value, sub_objs)
+
+
 class LovemapReveal(models.Model):
     viewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lovemap_reveals"
     )
-    entry = models.ForeignKey(LovemapEntry, on_delete=models.CASCADE, related_name="reveals")
+    # NULL once the entry's author deleted their account (see `reveal_detach`).
+    entry = models.ForeignKey(
+        LovemapEntry, null=True, blank=True, on_delete=reveal_detach, related_name="reveals"
+    )
+    # The entry's topic, copied when revealed: it outlives the entry.
+    topic = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="+")
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="+")
     revealed_at = models.DateTimeField()
     guess = models.TextField(

@@ -405,16 +405,18 @@ def export_lovemap_entries(*, user: User) -> list[dict[str, Any]]:
 
 def export_lovemap_guesses(*, user: User) -> list[dict[str, Any]]:
     """The guesses I wrote about my partners' topics, with the rating each got, oldest
-    first (one query). Never the answer I revealed: that is my partner's words."""
+    first (one query). Never the answer I revealed: that is my partner's words. The
+    topic is the one copied onto the reveal: the answer may be gone (its author deleted
+    their account), and my guess stays mine."""
     reveals = (
         LovemapReveal.objects.filter(viewer=user)
         .exclude(guess="")
-        .select_related("entry__topic")
+        .select_related("topic")
         .order_by("revealed_at", "id")
     )
     return [
         {
-            "topic": reveal.entry.topic.text,
+            "topic": reveal.topic.text,
             "couple_id": reveal.couple_id,
             "guess": reveal.guess,
             "guessed_at": reveal.revealed_at,
@@ -431,16 +433,18 @@ def export_lovemap_ratings(*, user: User) -> list[dict[str, Any]]:
     reveals = (
         LovemapReveal.objects.filter(entry__author=user)
         .exclude(rating="")
-        .select_related("entry__topic")
+        .select_related("entry", "topic")
         .order_by("rated_at", "id")
     )
     return [
         {
-            "topic": reveal.entry.topic.text,
-            "version": reveal.entry.version,
+            "topic": reveal.topic.text,
+            "version": entry.version,
             "couple_id": reveal.couple_id,
             "rating": reveal.rating,
             "rated_at": reveal.rated_at,
         }
         for reveal in reveals
+        # Always there (the filter is on the entry's author); said for the type checker.
+        if (entry := reveal.entry) is not None
     ]

@@ -113,7 +113,7 @@ def lovemap_reveal(*, user: User, topic_id: int, guess: str | None = None) -> Lo
         raise NotFound("No such topic in your partner's map.")
     guess = (guess or "").strip()
     LovemapReveal(guess=guess).full_clean(
-        exclude=["viewer", "entry", "couple", "revealed_at"], validate_unique=False
+        exclude=["viewer", "entry", "topic", "couple", "revealed_at"], validate_unique=False
     )
     entry = LovemapEntry.objects.filter(
         author=context.partner, topic_id=topic_id, is_current=True, couple=context.couple
@@ -123,7 +123,12 @@ def lovemap_reveal(*, user: User, topic_id: int, guess: str | None = None) -> Lo
     reveal, created = LovemapReveal.objects.get_or_create(
         viewer=user,
         entry=entry,
-        defaults={"couple": context.couple, "revealed_at": timezone.now(), "guess": guess},
+        defaults={
+            "couple": context.couple,
+            "topic_id": entry.topic_id,
+            "revealed_at": timezone.now(),
+            "guess": guess,
+        },
     )
     if created:
         logger.info("lovemap revealed: entry=%s viewer=%s", entry.pk, user.pk)

@@ -43,6 +43,10 @@ class QuestionOutputSerializer(serializers.Serializer):
     )
     my_reaction = serializers.ChoiceField(choices=Reaction.choices, allow_null=True)
     partner_reaction = serializers.ChoiceField(choices=Reaction.choices, allow_null=True)
+    earlier_couple = serializers.BooleanField(
+        help_text="A question of a couple I am no longer in, kept in my history for my own "
+        "answer: the partner's answer and reaction are always null."
+    )
 
 
 def question_payload(view: QuestionView) -> dict[str, Any]:
@@ -65,6 +69,7 @@ def question_payload(view: QuestionView) -> dict[str, Any]:
         "partner_answer": view.partner_answer,
         "my_reaction": view.my_reaction,
         "partner_reaction": view.partner_reaction,
+        "earlier_couple": view.earlier_couple,
     }
 
 
@@ -121,13 +126,15 @@ class QuestionListApi(APIView):
     @extend_schema(
         parameters=[PageQuerySerializer],
         responses={200: paginated(QuestionOutputSerializer, name="PaginatedQuestionList")},
-        summary="Our questions, newest first",
+        summary="Our questions, newest first, and my answers from earlier couples",
     )
     def get(self, request: Request) -> Response:
         user = requester(request)
         PageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.question_list(user=user), request, view=self)
+        page = paginator.paginate_queryset(
+            selectors.question_history(user=user), request, view=self
+        )
         views = selectors.question_views(user=user, questions=list(page or []))
         return paginator.get_paginated_response([question_payload(view) for view in views])
 

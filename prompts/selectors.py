@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from nuzzle.couples.models import User
+from nuzzle.couples.models import Membership, User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.couples.selectors import active_pairs, couple_day_today
 from nuzzle.lib.sql import IdIn
@@ -74,16 +74,20 @@ class QuestionView:
     partner_answer: str | None
     my_reaction: str | None
     partner_reaction: str | None
+    # A question of a couple I am no longer in, kept for my own answer (question_history).
+    earlier_couple: bool = False
 
 
 def question_view(question: DailyQuestion, user: User, now: datetime) -> QuestionView:
     """A question (with its answers and reactions prefetched) as `user` may see it."""
+    context = couple_context(user)  # cached for the request: no query per question
     return _view(
         question,
         answers={answer.author_id: answer.text for answer in question.answers.all()},
         reactions={r.author_id: r.reaction for r in question.reactions.all()},
         user=user,
         now=now,
+        current=context is not None and question.couple_id == context.couple.pk,
     )
 
 
@@ -94,12 +98,26 @@ def _view(
     reactions: dict[int, str],
     user: User,
     now: datetime,
+    current: bool = True,
 ) -> QuestionView:
     answers = dict(answers)
     mine = answers.pop(user.pk, None)
-    partner_text = next(iter(answers.values()), None)
     revealed = question.revealed_at is not None
-    partner_reaction = next((r for a, r in reactions.items() if a != user.pk), None)
+    if current:
+        partner_text = next(iter(answers.values()), None)
+        partner_reaction = next((r for a, r in reactions.items() if a != user.pk), None)
+        partner_answered = partner_text is not None
+        closed = not revealed and (
+            question.status == DailyQuestion.Status.CLOSED or now >= question.closes_at
+        )
+    else:
+        # A couple I am no longer in: my own words stay mine (PRODUCT.md §1), and nothing
+        # my ex-partner wrote leaves this function, not their answer, not their reaction.
+        # That they had answered is what the reveal says already; a question left
+        # unrevealed will never be answered now.
+        partner_text = partner_reaction = None
+        partner_answered = revealed
+        closed = not revealed
     if revealed:
         state = "revealed"
     elif mine is not None:
@@ -116,16 +134,16 @@ def _view(
         day=day,
         prompt=question.prompt,
         state=state,
-        closed=not revealed
-        and (question.status == DailyQuestion.Status.CLOSED or now >= question.closes_at),
+        closed=closed,
         closes_at=question.closes_at,
         revealed_at=question.revealed_at,
         my_answer=mine,
-        partner_answered=partner_text is not None,
+        partner_answered=partner_answered,
         # Sealed until both have answered: the text never leaves this function before.
         partner_answer=partner_text if revealed else None,
         my_reaction=reactions.get(user.pk),
         partner_reaction=partner_reaction if revealed else None,
+        earlier_couple=not current,
     )
 
 
@@ -144,6 +162,38 @@ def _couple_questions(user: User) -> QuerySet[DailyQuestion]:
 def question_list(*, user: User) -> QuerySet[DailyQuestion]:
     """Our questions (not the passed ones), newest first; format with question_view."""
     return _couple_questions(user).order_by("-couple_date", "-id")
+
+
+def question_history(*, user: User) -> QuerySet[DailyQuestion]:
+    """Every question I may look back on, newest first; format with question_views.
+
+    Our current couple's questions (not the passed ones), and from the couples I was
+    in before, the ones I answered: what I wrote stays mine, in my history, after
+    unpairing and in a later couple (PRODUCT.md §1). Nothing else of an earlier couple
+    is listed, and its answers and reactions are read only where they are mine, so an
+    ex-partner's words are never even fetched (question_view drops them too).
+
+    Four queries with the count, whatever the history's length: the questions (of my
+    couples only: `couple_id IN (...)` keeps to the couple index), the pagination
+    count, answers and reactions."""
+    context = couple_context(user)
+    my_couples = Membership.objects.filter(user=user).values("couple_id")
+    i_answered = Exists(QuestionAnswer.objects.filter(question=OuterRef("pk"), author=user))
+    kept = Q(i_answered)
+    readable = Q(author=user)
+    if context is not None:
+        kept |= Q(couple=context.couple)
+        readable |= Q(question__couple=context.couple)
+    return (
+        DailyQuestion.objects.filter(kept, couple__in=my_couples)
+        .exclude(status=DailyQuestion.Status.PASSED)
+        .select_related("prompt")
+        .prefetch_related(
+            Prefetch("answers", queryset=QuestionAnswer.objects.filter(readable)),
+            Prefetch("reactions", queryset=QuestionReaction.objects.filter(readable)),
+        )
+        .order_by("-couple_date", "-id")
+    )
 
 
 _ONE_VIEW = (

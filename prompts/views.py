@@ -120,7 +120,7 @@ def question_react(request: HttpRequest, question_id: int) -> HttpResponse:
 def question_history(request: HttpRequest) -> HttpResponse:
     user = requester(request)
     context = couple_context(user)
-    paginator = Paginator(selectors.question_list(user=user), HISTORY_PAGE_SIZE)
+    paginator = Paginator(selectors.question_history(user=user), HISTORY_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     views = selectors.question_views(user=user, questions=list(page.object_list))
     return render(

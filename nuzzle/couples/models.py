@@ -198,6 +198,17 @@ class Invite(models.Model):
     )
 
     class Meta:
+        constraints: ClassVar = [
+            # At most one live invite per person (PRODUCT.md §1): `invite_create` revokes
+            # the earlier ones under a lock on the inviter; this is the database's word
+            # on it. An expired invite counts until revoked (a predicate cannot use the
+            # clock); `invite_create` revokes those too.
+            models.UniqueConstraint(
+                fields=["inviter"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invite_one_live_per_inviter",
+            ),
+        ]
         indexes: ClassVar = [models.Index(fields=["inviter", "created_at"])]
 
     def __str__(self) -> str:

@@ -77,17 +77,28 @@ def user_update(
     return user
 
 
-@transaction.atomic
 def invite_create(*, user: User) -> Invite:
     """A fresh invite for an unpaired person. Earlier pending invites are revoked, so
-    each person has at most one live invite link at a time."""
-    if couple_context(user) is not None:
-        raise Conflict("You are already paired. Unpair first to invite someone new.")
-    now = timezone.now()
-    Invite.objects.filter(inviter=user, accepted_at__isnull=True, revoked_at__isnull=True).update(
-        revoked_at=now
-    )
-    invite = Invite.objects.create(inviter=user, created_at=now)
+    each person has at most one live invite link at a time.
+
+    Concurrency: the inviter's user row is locked first (the lock pairing and account
+    deletion take too), so two calls at once (a double click, two tabs) run one after
+    the other: the second revokes the first's invite instead of both revoking only the
+    older ones and each adding a live one. Whether the person is paired is checked
+    under the same lock, so an invite never outlives a pairing that finished a moment
+    before. The partial unique index `invite_one_live_per_inviter` is the database's
+    last word on "one live invite".
+    """
+    with transaction.atomic():
+        if not list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk")):
+            raise NotFound("No such account.")  # deleted meanwhile
+        if Membership.objects.filter(user=user, ended_at__isnull=True).exists():
+            raise Conflict("You are already paired. Unpair first to invite someone new.")
+        now = timezone.now()
+        Invite.objects.filter(
+            inviter=user, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        invite = Invite.objects.create(inviter=user, created_at=now)
     logger.info("invite created: invite=%s user=%s", invite.pk, user.pk)
     return invite
 
@@ -228,7 +239,9 @@ def user_delete(*, user: User, password: str) -> None:
     unpair does (the partner is unpaired at once and told, after commit, through
     `couple_ended`); the person is deleted, and with them, by cascade, everything they
     wrote, their API tokens, preferences, schedules and queued nudges; and every
-    session of theirs is deleted.
+    session of theirs is deleted. What the partner wrote about them stays the
+    partner's: a reply to one of their check-ins and a guess about their love map are
+    kept, detached (the models' on_delete), with none of the deleted person's words.
     """
     if not password or not user.check_password(password):
         raise ValidationError({"password": ["That is not your password."]})

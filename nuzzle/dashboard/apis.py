@@ -136,8 +136,10 @@ class ExportCheckinSerializer(serializers.Serializer):
 
 
 class ExportCheckinResponseSerializer(serializers.Serializer):
-    checkin_id = serializers.IntegerField()
-    checkin_date = serializers.DateField()
+    checkin_id = serializers.IntegerField(
+        allow_null=True, help_text="Null when the check-in's author has deleted their account."
+    )
+    checkin_date = serializers.DateField(help_text="The day of the check-in I responded to.")
     reaction = serializers.CharField(allow_blank=True)
     text = serializers.CharField(allow_blank=True)
     created_at = _utc()

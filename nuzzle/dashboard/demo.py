@@ -81,4 +81,6 @@ def _seed_history(sam: User, alex: User) -> None:
                     text=SAMPLE_ANSWERS[(index + (person is alex)) % len(SAMPLE_ANSWERS)],
                 )
             if person is sam and offset % 4 == 0:
-                CheckinResponse.objects.create(checkin=checkin, author=alex, reaction=Reaction.HUG)
+                CheckinResponse.objects.create(
+                    checkin=checkin, checkin_date=day, author=alex, reaction=Reaction.HUG
+                )

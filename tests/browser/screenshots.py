@@ -162,7 +162,10 @@ def seed_history(robin_email: str, sam_email: str) -> None:
                 _, key, text = entry
                 CheckinAnswer.objects.create(checkin=checkin, prompt=questions[key], text=text)
                 CheckinResponse.objects.create(
-                    checkin=checkin, author=partner, reaction=reactions[offset % len(reactions)]
+                    checkin=checkin,
+                    checkin_date=checkin.local_date,
+                    author=partner,
+                    reaction=reactions[offset % len(reactions)],
                 )
 
 

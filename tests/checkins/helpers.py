@@ -47,7 +47,12 @@ def make_history(
     )
     CheckinResponse.objects.bulk_create(
         (
-            CheckinResponse(checkin=checkin, author=partner, reaction="heart")
+            CheckinResponse(
+                checkin=checkin,
+                checkin_date=checkin.local_date,
+                author=partner,
+                reaction="heart",
+            )
             for checkin in created.filter(author=author)
         ),
         batch_size=1000,

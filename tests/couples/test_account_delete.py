@@ -16,8 +16,8 @@ from django.core import mail
 from django.test import Client
 from knox.models import AuthToken
 
-from checkins.models import Checkin
-from lovemaps.models import LovemapEntry
+from checkins.models import Checkin, CheckinResponse
+from lovemaps.models import LovemapEntry, LovemapReveal
 from lovemaps.services import lovemap_answer
 from nuzzle.couples import services
 from nuzzle.couples.models import Couple, Membership, User
@@ -35,6 +35,7 @@ from tests.couples.test_unpair_policy import (
     everything_seen_by,
     lovemap_topic,
     session_client,
+    turn_toward,
     where,
     write_everything,
 )
@@ -64,6 +65,8 @@ def test_after_deletion_every_session_token_and_page_of_mine_is_anonymous(
     robin_id = robin.pk
     write_everything(robin, "ROBIN-WROTE")
     write_everything(sam, "SAM-WROTE")
+    turn_toward(robin, sam, "ROBIN-WROTE")
+    turn_toward(sam, robin, "SAM-WROTE")
     sessions = [session_client(robin) for _ in range(2)]
     browser = Client()  # a real log-in through the form, too
     assert browser.post("/login/", {"username": robin.email, "password": PASSWORD}).status_code
@@ -102,15 +105,25 @@ def test_after_deletion_every_session_token_and_page_of_mine_is_anonymous(
     assert not Checkin.objects.filter(author_id=robin_id).exists()
     assert not QuestionAnswer.objects.filter(author_id=robin_id).exists()
     assert not LovemapEntry.objects.filter(author_id=robin_id).exists()
+    assert not CheckinResponse.objects.filter(author_id=robin_id).exists()
+    assert not LovemapReveal.objects.filter(viewer_id=robin_id).exists()
     assert Checkin.objects.filter(author=sam).exists()
+    # Sam's reply to Robin's check-in and guess about Robin are Sam's: they stay,
+    # detached from what Robin wrote; Robin's rating of the guess went with Robin.
+    assert CheckinResponse.objects.get(author=sam).checkin_id is None
+    sams_guess = LovemapReveal.objects.get(viewer=sam)
+    assert (sams_guess.entry_id, sams_guess.rating, sams_guess.rated_at) == (None, "", None)
     # Sam: no couple, nothing of Robin's anywhere, own content kept.
     assert cast.couple.memberships.filter(ended_at__isnull=True).count() == 0
     assert Couple.objects.get(pk=cast.couple.pk).ended_at is not None
     assert sam_api.get("/api/v1/me").json()["couple"] is None
     assert sam_api.get("/api/v1/couple").status_code == 404
     sam_sees = everything_seen_by(sam_html, sam_api)
+    sam_sees["/api/v1/me/export"] = sam_api.get("/api/v1/me/export").content.decode()
     assert where("ROBIN-WROTE", sam_sees) == []
-    assert "/history/" in where("SAM-WROTE", sam_sees)
+    assert {"/history/", "/api/v1/me/export"} <= set(where("SAM-WROTE", sam_sees))
+    for kept in ("SAM-WROTE reply", "SAM-WROTE guess"):
+        assert where(kept, sam_sees) == ["/api/v1/me/export"]
     # Sam was told, by name, with nothing anyone wrote.
     [notice] = mail.outbox
     assert notice.to == [sam.email]
@@ -121,6 +134,49 @@ def test_after_deletion_every_session_token_and_page_of_mine_is_anonymous(
     assert "ROBIN-WROTE" not in notice.body + html
     assert "SAM-WROTE" not in notice.body + html
     assert "List-Unsubscribe" not in notice.extra_headers
+
+
+def test_when_my_partner_deletes_their_account_i_keep_my_words_and_see_none_of_theirs(
+    cast, bank, django_capture_on_commit_callbacks
+):
+    robin, sam = cast.author, cast.partner
+    write_everything(robin, "ROBIN-WROTE")
+    write_everything(sam, "SAM-WROTE")
+    turn_toward(robin, sam, "ROBIN-WROTE")
+    turn_toward(sam, robin, "SAM-WROTE")
+    robin_html, robin_api = session_client(robin), token_client(robin)
+    assert where("SAM-WROTE", everything_seen_by(robin_html, robin_api))  # before: shared
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_delete(user=User.objects.get(pk=sam.pk), password=PASSWORD)
+
+    # Every page and API read of mine still works (no 500 on a detached reply or
+    # guess) and shows none of Sam's words; my export keeps my reply and my guess.
+    robin_sees = everything_seen_by(robin_html, robin_api)
+    export = robin_api.get("/api/v1/me/export")
+    assert export.status_code == 200
+    robin_sees["/api/v1/me/export"] = export.content.decode()
+    assert where("SAM-WROTE", robin_sees) == []
+    assert {"/history/", "/lovemap/mine/", "/api/v1/me/export"} <= set(
+        where("ROBIN-WROTE", robin_sees)
+    )
+    for kept in ("ROBIN-WROTE reply", "ROBIN-WROTE guess"):
+        assert where(kept, robin_sees) == ["/api/v1/me/export"]
+    assert CheckinResponse.objects.get(author=robin).checkin_id is None
+    assert LovemapReveal.objects.get(viewer=robin).entry_id is None
+
+    # Robin pairs with Cleo: Cleo sees nothing from before, neither Robin's words
+    # (their detached reply and guess included) nor Sam's; Robin sees none of Sam's.
+    robin = User.objects.get(pk=robin.pk)
+    cleo = new_user(display_name="Cleo")
+    services.invite_accept(user=cleo, code=services.invite_create(user=robin).code)
+    write_everything(cleo, "CLEO-WROTE")
+    cleo_sees = everything_seen_by(session_client(cleo), token_client(cleo))
+    assert where("ROBIN-WROTE", cleo_sees) == []
+    assert where("SAM-WROTE", cleo_sees) == []
+    robin_sees = everything_seen_by(robin_html, robin_api)
+    assert where("SAM-WROTE", robin_sees) == []
+    assert where("CLEO-WROTE", robin_sees)
 
 
 def test_a_wrong_or_missing_password_deletes_nothing(cast, api, django_capture_on_commit_callbacks):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from nuzzle.couples import services
-from nuzzle.couples.models import Couple, Membership, User
+from nuzzle.couples.models import Couple, Invite, Membership, User
 from tests.concurrency import race
 from tests.factories import UserFactory
 
@@ -72,3 +72,20 @@ def test_one_person_accepting_two_invites_at_once_joins_one_couple():
     assert set(outcomes) <= {"ok", "Conflict"}
     assert Membership.objects.filter(user=joiner, ended_at__isnull=True).count() == 1
     assert Couple.objects.count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_many_invites_created_at_once_by_one_person_leave_exactly_one_live(attempt):
+    inviter = UserFactory()
+
+    def create() -> object:
+        return services.invite_create(user=User.objects.get(pk=inviter.pk))
+
+    outcomes = race([create for _ in range(8)])
+
+    assert outcomes == ["ok"] * 8
+    live = Invite.objects.filter(inviter=inviter, accepted_at__isnull=True, revoked_at__isnull=True)
+    assert live.count() == 1
+    assert Invite.objects.filter(inviter=inviter).count() == 8
+    # The live one is the newest: every earlier one was revoked by a later call.
+    assert live.get() == Invite.objects.filter(inviter=inviter).latest("created_at", "pk")

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -81,6 +82,24 @@ class TestInvites:
     def test_a_paired_person_cannot_invite(self, cast):
         with pytest.raises(Conflict):
             services.invite_create(user=cast.author)
+
+    def test_the_database_refuses_a_second_live_invite_for_one_person(self):
+        inviter = UserFactory()
+        Invite.objects.create(inviter=inviter, accepted_at=timezone.now())  # used: no matter
+        Invite.objects.create(inviter=inviter, revoked_at=timezone.now())  # withdrawn: neither
+        Invite.objects.create(inviter=inviter)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Invite.objects.create(inviter=inviter)
+        assert Invite.objects.filter(inviter=inviter).count() == 3
+
+    def test_someone_paired_a_moment_ago_cannot_invite_even_from_an_older_request(self):
+        inviter, joiner = UserFactory(), UserFactory()
+        stale = User.objects.get(pk=joiner.pk)
+        assert couple_context(stale) is None  # what the older request read, and cached
+        services.invite_accept(user=joiner, code=services.invite_create(user=inviter).code)
+        with pytest.raises(Conflict):
+            services.invite_create(user=stale)
+        assert not Invite.objects.filter(inviter=joiner).exists()
 
     def test_only_the_inviter_can_revoke(self):
         invite = services.invite_create(user=UserFactory())

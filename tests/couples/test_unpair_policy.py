@@ -16,8 +16,9 @@ from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
 
-from checkins.services import AnswerInput, checkin_submit
-from lovemaps.services import lovemap_answer, lovemap_reveal
+from checkins.models import Checkin
+from checkins.services import AnswerInput, checkin_respond, checkin_submit
+from lovemaps.services import lovemap_answer, lovemap_guess_rate, lovemap_reveal
 from nuzzle.couples import services
 from nuzzle.couples.models import User
 from nuzzle.couples.selectors import couple_day_today
@@ -94,6 +95,17 @@ def write_everything(user: User, marker: str) -> None:
     lovemap_answer(user=user, topic_id=lovemap_topic().pk, text=f"{marker} joy")
 
 
+def turn_toward(user: User, partner: User, marker: str) -> int:
+    """`user` replies to `partner`'s check-in and guesses `partner`'s love-map answer
+    before revealing it, each text carrying `marker`; `partner` rates the guess. Returns
+    the guess's id."""
+    checkin = Checkin.objects.get(author=partner)
+    checkin_respond(user=user, checkin_id=checkin.pk, reaction="hug", text=f"{marker} reply")
+    reveal = lovemap_reveal(user=user, topic_id=lovemap_topic().pk, guess=f"{marker} guess")
+    lovemap_guess_rate(user=partner, guess_id=reveal.pk, rating="close")
+    return reveal.pk
+
+
 def everything_seen_by(
     html: Client | None, api: APIClient | None, *, pages: Iterable[str] = HTML_PAGES
 ) -> dict[str, str]:
@@ -116,6 +128,18 @@ def where(marker: str, seen: dict[str, str]) -> list[str]:
     return sorted(path for path, text in seen.items() if marker in text)
 
 
+# Where a person finds their own words after unpairing (and in a later couple).
+KEPT = {
+    "/history/",
+    "/questions/",
+    "/lovemap/mine/",
+    "/api/v1/checkins",
+    "/api/v1/questions",
+    "/api/v1/lovemap/mine",
+}
+KEPT_ANSWER = {"/questions/", "/api/v1/questions"}  # my answer to the daily question
+
+
 def test_unpairing_hides_each_others_content_at_once_and_a_new_couple_sees_none_of_it(
     cast, bank, django_capture_on_commit_callbacks
 ):
@@ -124,8 +148,8 @@ def test_unpairing_hides_each_others_content_at_once_and_a_new_couple_sees_none_
     write_everything(sam, "SAM-WITH-ROBIN")
     question = daily_question_ensure(user=sam)
     assert question is not None
-    lovemap_reveal(user=sam, topic_id=lovemap_topic().pk)
-    lovemap_reveal(user=robin, topic_id=lovemap_topic().pk)
+    turn_toward(sam, robin, "SAM-WITH-ROBIN")
+    turn_toward(robin, sam, "ROBIN-WITH-SAM")
     robin_html, robin_api = session_client(robin), token_client(robin)
     sam_html, sam_api = session_client(sam), token_client(sam)
 
@@ -143,12 +167,11 @@ def test_unpairing_hides_each_others_content_at_once_and_a_new_couple_sees_none_
     assert where("ROBIN-WITH-SAM", sam_sees) == []
     assert sam_api.get("/api/v1/couple").status_code == 404
     assert sam_api.get("/api/v1/me").json()["couple"] is None
-    # Each keeps what they wrote, in their history.
+    # Each keeps what they wrote, in their history: check-ins, answers to the daily
+    # question, love map.
     for person_sees, marker in ((robin_sees, "ROBIN-WITH-SAM"), (sam_sees, "SAM-WITH-ROBIN")):
-        found = where(marker, person_sees)
-        assert {"/history/", "/lovemap/mine/", "/api/v1/checkins", "/api/v1/lovemap/mine"} <= set(
-            found
-        )
+        assert set(where(marker, person_sees)) >= KEPT
+        assert set(where(f"{marker} answer", person_sees)) >= KEPT_ANSWER
     # Sam was told, without a word of anyone's content.
     [notice] = mail.outbox
     assert notice.to == [sam.email]
@@ -170,9 +193,8 @@ def test_unpairing_hides_each_others_content_at_once_and_a_new_couple_sees_none_
     assert where("SAM-WITH-ROBIN", cleo_sees) == []
     # Robin still has their own words from before, and never Sam's.
     robin_sees = everything_seen_by(robin_html, robin_api)
-    assert {"/history/", "/lovemap/mine/", "/api/v1/checkins", "/api/v1/lovemap/mine"} <= set(
-        where("ROBIN-WITH-SAM", robin_sees)
-    )
+    assert set(where("ROBIN-WITH-SAM", robin_sees)) >= KEPT
+    assert set(where("ROBIN-WITH-SAM answer", robin_sees)) >= KEPT_ANSWER
     assert where("SAM-WITH-ROBIN", robin_sees) == []
     assert where("CLEO-WITH-ROBIN", robin_sees)  # the new couple works as a couple
     # Sam, alone now, sees nothing of Robin's new couple either.

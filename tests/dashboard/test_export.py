@@ -19,7 +19,7 @@ from lovemaps.models import LovemapEntry, LovemapReveal
 from lovemaps.services import lovemap_answer, lovemap_guess_rate, lovemap_reveal
 from nuzzle.couples.models import Couple, User
 from nuzzle.couples.selectors import couple_day_today
-from nuzzle.couples.services import couple_end
+from nuzzle.couples.services import couple_end, user_delete
 from nuzzle.dashboard.export import account_export, account_export_json, account_export_markdown
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.models import Nudge
@@ -33,7 +33,7 @@ from prompts.daily import (
 from prompts.models import DailyQuestion, Prompt, QuestionAnswer
 from prompts.selectors import checkin_questions_for
 from tests.conftest import Cast, token_client
-from tests.factories import PromptFactory, as_prompt, couple_of, new_user
+from tests.factories import PASSWORD, PromptFactory, as_prompt, couple_of, new_user
 
 # What the author wrote: each must be in the author's export.
 AUTHOR_MARKERS = [
@@ -111,6 +111,7 @@ def _build(cast: Cast) -> World:
         ],
         visibility=Visibility.PRIVATE,
     )
+    # The day before the partner's own today (their zone may be a day behind mine).
     partners_shared = Checkin.objects.create(
         author=partner,
         couple=cast.couple,
@@ -271,6 +272,65 @@ def test_the_partners_export_has_their_own_words_but_not_mine(world):
             assert marker not in text
 
 
+def test_my_replies_and_guesses_stay_in_my_export_when_my_partner_deletes_their_account(
+    world, django_capture_on_commit_callbacks
+):
+    author, partner = world.cast.author, world.cast.partner
+    replied_to = Checkin.objects.get(author=partner, visibility=Visibility.SHARED)
+    with django_capture_on_commit_callbacks(execute=True):
+        user_delete(user=User.objects.get(pk=partner.pk), password=PASSWORD)
+
+    data = account_export(user=User.objects.get(pk=author.pk))
+    [response] = data["checkin_responses"]
+    assert response["checkin_id"] is None  # the check-in went with its author
+    assert response["checkin_date"] == replied_to.local_date
+    assert (response["reaction"], response["text"]) == ("hug", AUTHOR_MARKERS[3])
+    [guess] = data["lovemap_guesses"]
+    assert (guess["topic"], guess["guess"]) == (TOPIC, AUTHOR_MARKERS[7])
+    # The rating was the partner's doing: it went with them, like their guess about me.
+    assert (guess["rating"], guess["rated_at"]) == (None, None)
+    assert data["lovemap_ratings_given"] == []
+    as_json, as_markdown = _texts(author)
+    for text in (as_json, as_markdown):
+        for marker in AUTHOR_MARKERS:
+            assert marker in text
+        for marker in PARTNER_MARKERS:
+            assert marker not in text
+    day = replied_to.local_date
+    assert f"{day.day} {day:%B %Y}: reacted" in as_markdown
+    # The same through the API and the downloads (a null check-in id is no 500).
+    body = token_client(author).get("/api/v1/me/export")
+    assert body.status_code == 200
+    assert body.json()["checkin_responses"][0]["checkin_id"] is None
+    client = Client()
+    client.force_login(author)
+    for path in ("/account/data/export.json", "/account/data/export.md"):
+        download = client.get(path).content.decode()
+        assert AUTHOR_MARKERS[3] in download
+        assert AUTHOR_MARKERS[7] in download
+
+
+def test_my_partners_replies_and_guesses_stay_theirs_when_i_delete_my_account(
+    world, django_capture_on_commit_callbacks
+):
+    author, partner = world.cast.author, world.cast.partner
+    with django_capture_on_commit_callbacks(execute=True):
+        user_delete(user=User.objects.get(pk=author.pk), password=PASSWORD)
+
+    data = account_export(user=User.objects.get(pk=partner.pk))
+    [response] = data["checkin_responses"]
+    assert (response["checkin_id"], response["text"]) == (None, PARTNER_MARKERS[2])
+    [guess] = data["lovemap_guesses"]
+    assert (guess["topic"], guess["guess"], guess["rating"]) == (TOPIC, PARTNER_MARKERS[6], None)
+    for text in _texts(partner):
+        for marker in AUTHOR_MARKERS:
+            assert marker not in text
+    # Nothing of mine is left anywhere: what remains of those rows is the partner's.
+    assert not CheckinResponse.objects.filter(author_id=author.pk).exists()
+    assert not LovemapReveal.objects.filter(viewer_id=author.pk).exists()
+    assert not LovemapReveal.objects.exclude(rating="").exists()  # my rating went with me
+
+
 def test_markdown_shows_times_in_my_own_zone(cast):
     cast.author.timezone = "Asia/Kolkata"  # +05:30: 23:00 UTC is 04:30 the next day
     cast.author.date_joined = datetime(2024, 3, 1, 23, 0, tzinfo=UTC)
@@ -365,7 +425,9 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
         for checkin in checkins
     )
     CheckinResponse.objects.bulk_create(
-        CheckinResponse(checkin=checkin, author=author, text="reply")
+        CheckinResponse(
+            checkin=checkin, checkin_date=checkin.local_date, author=author, text="reply"
+        )
         for checkin in checkins
         if checkin.author_id == partner.pk
     )
@@ -404,11 +466,18 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
             stale_at=now,
         )
         LovemapReveal.objects.create(
-            viewer=author, entry=theirs, couple=couple, revealed_at=now, guess="g", rating="close"
+            viewer=author,
+            entry=theirs,
+            topic=topic,
+            couple=couple,
+            revealed_at=now,
+            guess="g",
+            rating="close",
         )
         LovemapReveal.objects.create(
             viewer=partner,
             entry=mine,
+            topic=topic,
             couple=couple,
             revealed_at=now,
             guess="g",

@@ -140,7 +140,11 @@ def content(cast) -> SimpleNamespace:
         checkin=checkin, prompt=checkin_prompt, text=MARKERS["checkin answer"]
     )
     CheckinResponse.objects.create(
-        checkin=checkin, author=cast.partner, reaction="hug", text=MARKERS["checkin reply"]
+        checkin=checkin,
+        checkin_date=checkin.local_date,
+        author=cast.partner,
+        reaction="hug",
+        text=MARKERS["checkin reply"],
     )
     question = DailyQuestion.objects.create(
         couple=cast.couple,
