@@ -1,4 +1,16 @@
+import contextlib
+import os
+import pty
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 import tomllib
+from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -84,3 +96,93 @@ def test_the_demo_answers_name_only_check_in_questions_of_the_bundled_bank():
     with open(settings.BASE_DIR / "prompts" / "bank" / "checkin.toml", "rb") as bank:
         keys = {prompt["key"] for prompt in tomllib.load(bank)["prompt"]}
     assert set(DEMO_ANSWERS) <= keys
+
+
+# --- `make run` stops cleanly on Ctrl+C ------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+READY = (b"celery@", b" ready.", b"beat: Starting", b"Quit the server with")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def read_until(fd: int, done: Callable[[bytes], bool], seconds: float, seen: bytearray) -> bool:
+    """Read the terminal's output into `seen` until `done(seen)` or the time is up; False
+    if the time ran out (or the terminal closed first)."""
+    deadline = time.monotonic() + seconds
+    while not done(bytes(seen)):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: every process holding the terminal has gone
+                return done(bytes(seen))
+            if not chunk:
+                return done(bytes(seen))
+            seen.extend(chunk)
+    return True
+
+
+@pytest.mark.skipif(
+    shutil.which("make") is None or not (REPO / ".venv" / "bin" / "honcho").exists(),
+    reason="needs make and the project's .venv (make run runs .venv/bin/python)",
+)
+def test_ctrl_c_stops_make_run_cleanly(tmp_path):
+    """`make run` in a terminal, on the embedded defaults (its own SQLite database, the
+    file broker), then Ctrl+C once everything is up: every process stops by itself
+    (nothing is SIGKILLed, nothing logs an error) and make exits 0."""
+    database = f"sqlite:///{tmp_path / 'run.sqlite3'}"
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        # Not a sub-make of whatever runs the tests; the embedded broker, not Redis.
+        if name not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "REDIS_URL"}
+    }
+    env.update(DATABASE_URL=database, TERM="dumb")
+    # The tasks beat sends at start need the tables; the demo couple does not (-o setup).
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    command = ["make", "--no-print-directory", "-o", "setup", "run", f"PORT={free_port()}"]
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: make, in a new session on the pseudo-terminal
+        os.chdir(REPO)
+        os.execvpe("make", command, env)  # noqa: S606  (make, from PATH, fixed arguments)
+    output = bytearray()
+    try:
+        started = read_until(
+            terminal, lambda seen: all(part in seen for part in READY), 120, output
+        )
+        assert started, output.decode(errors="replace")
+        time.sleep(2)  # let the tasks beat sent at start be picked up
+        os.write(terminal, b"\x03")  # Ctrl+C: SIGINT to the terminal's foreground job
+        stopped_at = time.monotonic()
+        read_until(terminal, lambda seen: False, 40, output)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        os.close(terminal)
+
+    text = output.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "SIGINT received" in text
+    assert "SIGKILL" not in text, text
+    assert "Interrupt" not in text, text
+    assert not [line for line in text.splitlines() if "ERROR" in line], text
+    assert "Nuzzle stopped." in text
+    assert time.monotonic() - stopped_at < 30
