@@ -137,7 +137,10 @@ def read_until(fd: int, done: Callable[[bytes], bool], seconds: float, seen: byt
 def test_ctrl_c_stops_make_run_cleanly(tmp_path):
     """`make run` in a terminal, on the embedded defaults (its own SQLite database, the
     file broker), then Ctrl+C once everything is up: every process stops by itself
-    (nothing is SIGKILLed, nothing logs an error) and make exits 0."""
+    (nothing is SIGKILLed, nothing logs an error) and make exits 0.
+
+    It uses the checkout's var/ (the file broker and beat's schedule live there): don't
+    run it while a `make run` of the same checkout is up."""
     database = f"sqlite:///{tmp_path / 'run.sqlite3'}"
     env = {
         name: value
