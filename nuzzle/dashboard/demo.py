@@ -32,34 +32,18 @@ HISTORY_DAYS = 21
 # The couple signed up and paired this many days ago, a few days before their first
 # check-in (HISTORY_DAYS ago): people look around before they start.
 JOINED_DAYS_AGO = HISTORY_DAYS + 3
-# Deterministic, gently varying moods (1-5) and energies (1-5, None: not given, as the
-# form allows). Energy follows mood loosely: a good day can still be a tired one.
-SAM_MOODS: list[int] = [4, 3, 4, 5, 4, 2, 3, 3, 4, 4, 5, 4, 3, 2, 3, 4, 4, 5, 5, 4, 3]
-SAM_ENERGY: list[int | None] = [3, 2, 4, 4, 3, 2, 2, 3, 4, 3, 5, 4, 3, 1, 2, 3, 4, 4, 5, 3, 3]
-ALEX_MOODS: list[int] = [3, 3, 2, 3, 4, 4, 4, 3, 5, 4, 3, 3, 4, 4, 2, 3, 4, 4, 3, 5, 4]
-ALEX_ENERGY: list[int | None] = [
-    4,
-    3,
-    2,
-    None,
-    4,
-    5,
-    3,
-    3,
-    4,
-    4,
-    2,
-    3,
-    3,
-    4,
-    2,
-    None,
-    3,
-    4,
-    3,
-    5,
-    4,
-]
+# Deterministic, gently varying moods (1-5) and energies (1-5; "-": not given, as the
+# form allows), one per day, oldest first. Energy follows mood loosely: a good day can
+# still be a tired one. Alex skips every sixth day (see _seed_history).
+SAM_MOODS = [4, 3, 4, 5, 4, 2, 3, 3, 4, 4, 5, 4, 3, 2, 3, 4, 4, 5, 5, 4, 3]
+ALEX_MOODS = [3, 3, 2, 3, 4, 4, 4, 3, 5, 4, 3, 3, 4, 4, 2, 3, 4, 4, 3, 5, 4]
+SAM_ENERGY = "324432234354312344533"
+ALEX_ENERGY = "4323-53344233423-4354"
+
+
+def _level(digit: str) -> int | None:
+    return None if digit == "-" else int(digit)
+
 
 # Answers written for each bundled check-in question, keyed by its stable `key`: one
 # for Sam, one for Alex. A question without an entry (say, a newly added one) is simply
@@ -238,10 +222,7 @@ def _seed_history(sam: User, alex: User) -> None:
         index = HISTORY_DAYS - offset
         questions = checkin_questions_for(day=day)
         evening = datetime.combine(day, time(20, 30), tzinfo=tz)
-        days: list[tuple[User, list[int], list[int | None]]] = [
-            (sam, SAM_MOODS, SAM_ENERGY),
-            (alex, ALEX_MOODS, ALEX_ENERGY),
-        ]
+        days = [(sam, SAM_MOODS, SAM_ENERGY), (alex, ALEX_MOODS, ALEX_ENERGY)]
         for order, (person, moods, energies) in enumerate(days):
             if person is alex and offset % 6 == 0:
                 continue  # nobody shows up every day, and that's fine
@@ -250,7 +231,7 @@ def _seed_history(sam: User, alex: User) -> None:
                 couple=context.couple,
                 day=day,
                 mood=moods[index],
-                energy=energies[index],
+                energy=_level(energies[index]),
                 at=evening + timedelta(minutes=25 * order),
             )
             for position, prompt in enumerate(_answered(questions, offset, order)):
