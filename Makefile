@@ -1,5 +1,6 @@
 # Nuzzle — the two commands a newcomer needs:
 #   make run    set up (venv, pinned dependencies, database, demo couple) and start web + worker + beat
+#               (make run PORT=8001 HOST=0.0.0.0 to serve elsewhere; Ctrl+C stops it all)
 #   make test   lint, type-check, check migrations and run the whole test suite
 # With DATABASE_URL / REDIS_URL set, both use PostgreSQL and Redis instead of the embedded defaults.
 
@@ -41,13 +42,29 @@ setup: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py nuzzle_setup
 
+# honcho stops the processes on Ctrl+C: SIGTERM, then SIGKILL for any still running
+# after KILL_WAIT seconds. Its default, 5 s, is shorter than a Celery worker's warm
+# shutdown (which also lets a running task finish), so it gets STOP_WAIT.
+STOP_WAIT ?= 20
+HONCHO := $(BIN)/python -c 'import sys, honcho.command, honcho.manager; \
+	honcho.manager.KILL_WAIT = int(sys.argv.pop(1)); sys.exit(honcho.command.main())'
+
+# Ctrl+C is a clean stop, not an error. `set -m` runs honcho as its own job in the
+# foreground, so the terminal's SIGINT reaches honcho alone (which stops the processes)
+# and not make (which would report "Interrupt" and exit 130). honcho's own 130 after
+# SIGINT then means "stopped as asked": exit 0. Any other status is passed on.
 run: setup
 	@echo ""
 	@echo "  Nuzzle is starting at  http://$(HOST):$(PORT)/"
 	@echo "  Demo couple: sam@example.com and alex@example.com, password: nuzzle-demo"
 	@echo "  Emails are written to var/mail/. Stop with Ctrl+C."
 	@echo ""
-	SITE_URL=$(SITE_URL) NUZZLE_HOST=$(HOST) NUZZLE_PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	@if [ -t 0 ]; then set -m; fi; \
+	SITE_URL=$(SITE_URL) NUZZLE_HOST=$(HOST) NUZZLE_PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(HONCHO) $(STOP_WAIT) start -f Procfile; \
+	status=$$?; \
+	if [ $$status -eq 130 ]; then echo "  Nuzzle stopped."; exit 0; fi; \
+	exit $$status
 
 test: $(VENV)/.installed-dev lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -15,6 +15,8 @@ from django.db.models.functions import Coalesce
 
 from checkins.models import Checkin, CheckinAnswer, CheckinResponse
 from nuzzle.couples.admin import ReadOnlyAdmin
+from prompts.admin import usage_register
+from prompts.models import Prompt
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -84,3 +86,7 @@ class CheckinAdmin(ReadOnlyAdmin):
     @admin.display(description="Responses", ordering="stat_response_count")
     def response_count(self, obj: Checkin) -> int:
         return getattr(obj, "stat_response_count", 0)
+
+
+# A check-in question's "times asked" in the prompt bank: the check-ins that answered it.
+usage_register(kind=Prompt.Kind.CHECKIN, rows=CheckinAnswer.objects.all(), prompt_field="prompt")

@@ -1,4 +1,5 @@
-"""Every JSON API route, in one list (mounted at /api/). Contract: API.md."""
+"""Every JSON API route, in one list (mounted at /api/). Documented in docs/api.md, which
+tests/test_docs.py keeps in step with this list: add a route, document it there."""
 
 from __future__ import annotations
 

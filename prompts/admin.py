@@ -5,13 +5,15 @@ and view prompts and read their edit history; nothing else. Couple content never
 appears here: the daily-question admin (for superusers) shows metadata and counts,
 and answers and reactions are not registered at all.
 
-Per-prompt statistics are correlated subqueries over the (prompt, status) index, so
-the changelist runs a fixed number of queries however many questions were asked.
+Per-prompt statistics are correlated subqueries over indexes (daily questions by
+(prompt, status); check-in answers and love-map entries by prompt), so the changelist
+runs a fixed number of queries however many questions were asked.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from diff_match_patch import diff_match_patch  # type: ignore[import-untyped]
@@ -19,7 +21,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import linebreaksbr
@@ -44,9 +57,47 @@ if TYPE_CHECKING:
     from django.urls import URLPattern
 
 NEVER = "—"  # shown for a prompt that was never asked
+NOT_DAILY = "n/a"  # answer and skip rates of prompts that are not daily questions
 
 
 # --- Statistics ----------------------------------------------------------------------
+#
+# What "times asked" counts depends on the kind of prompt, because each kind is asked
+# somewhere else: a daily question is asked of a couple (a DailyQuestion row, here); a
+# check-in question is asked in the check-in form and counted in the check-ins that
+# answered it; a love-map topic counts the people who have answered it. Check-ins and
+# love maps sit above prompts in the layering, so they register their count here
+# (`usage_register`, from their admin modules) rather than prompts importing them.
+# Answer and skip rates are about daily questions only.
+
+
+@dataclass(frozen=True)
+class UsageCounter:
+    """Rows that each count one use of a prompt, and the field naming the prompt."""
+
+    rows: QuerySet[Any]
+    prompt_field: str
+
+
+usage_counters: dict[str, UsageCounter] = {}
+
+
+def usage_register(*, kind: str, rows: QuerySet[Any], prompt_field: str) -> None:
+    """Count `rows` (one per use) as the "times asked" of prompts of `kind`."""
+    usage_counters[kind] = UsageCounter(rows=rows, prompt_field=prompt_field)
+
+
+def _count_per_prompt(counter: UsageCounter) -> Subquery:
+    """A correlated subquery: how many of `counter.rows` name one prompt (an index
+    lookup on the prompt's foreign key)."""
+    field = counter.prompt_field
+    return Subquery(
+        counter.rows.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(value=Count(field))
+        .values("value")
+    )
 
 
 def _per_prompt(value: Any) -> Subquery:
@@ -66,14 +117,22 @@ def _rate(count: Count) -> Any:
 
 
 def with_statistics(queryset: QuerySet[Prompt]) -> QuerySet[Prompt]:
-    """Times asked (every daily question, passed ones included), answer rate (share
-    revealed: both partners answered) and skip rate (share passed), per prompt.
+    """Times asked (for daily questions: every daily question, passed ones included;
+    for other kinds: their registered count), answer rate (share revealed: both
+    partners answered) and skip rate (share passed), per prompt.
 
-    Only the columns prompt, status and revealed_at are read (never `id`): times asked
-    and skip rate come from the (prompt, status) index alone on PostgreSQL; the answer
-    rate needs revealed_at, from the table until that index also covers it."""
+    Only the columns prompt, status and revealed_at of daily questions are read (never
+    `id`): times asked and skip rate come from the (prompt, status) index alone on
+    PostgreSQL; the answer rate needs revealed_at, from the table until that index also
+    covers it. Each prompt evaluates only the count of its own kind."""
+    other_kinds = [
+        When(kind=kind, then=_count_per_prompt(counter))
+        for kind, counter in usage_counters.items()
+        if kind != Prompt.Kind.QUESTION
+    ]
+    times_asked = Case(*other_kinds, default=_per_prompt(Count("prompt")))
     return queryset.annotate(
-        stat_times_asked=Coalesce(_per_prompt(Count("prompt")), Value(0)),
+        stat_times_asked=Coalesce(times_asked, Value(0)),
         stat_answer_rate=_per_prompt(_rate(Count("revealed_at"))),
         stat_skip_rate=_per_prompt(
             _rate(Count("prompt", filter=Q(status=DailyQuestion.Status.PASSED)))
@@ -231,7 +290,9 @@ class PromptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     object_history_list_template = "admin/prompts/prompt/object_history_list.html"
 
     # What a curator scans for first (status and usage) comes right after the text, so
-    # it stays on screen on a laptop; the classification follows.
+    # it stays on screen on a laptop; the classification follows in one column (kind,
+    # then dimension, depth, domain and the sensitive flag beneath it). Pack and locale
+    # are filters only: the table fits beside the filters at 1280 px (admin-prompts.css).
     list_display = (
         "key",
         "short_text",
@@ -239,13 +300,7 @@ class PromptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         "times_asked",
         "answer_rate",
         "skip_rate",
-        "kind",
-        "dimension",
-        "depth",
-        "domain",
-        "sensitive",
-        "pack",
-        "locale",
+        "classification",
     )
     list_display_links = ("key", "short_text")
     list_filter = ("kind", "status", "dimension", "depth", "domain", "sensitive", "pack", "locale")
@@ -295,7 +350,20 @@ class PromptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="Text", ordering="text")
     def short_text(self, obj: Prompt) -> str:
-        return Truncator(obj.text).chars(70)
+        return Truncator(obj.text).chars(140)
+
+    @admin.display(description="Kind", ordering="kind")
+    def classification(self, obj: Prompt) -> str:
+        details = [obj.get_dimension_display(), obj.get_depth_display()]
+        if obj.domain:
+            details.append(obj.get_domain_display())
+        if obj.sensitive:
+            details.append("sensitive")
+        return format_html(
+            '{}<span class="classification-detail">{}</span>',
+            obj.get_kind_display(),
+            " · ".join(str(detail) for detail in details),
+        )
 
     @admin.display(description="Times asked", ordering="stat_times_asked")
     def times_asked(self, obj: Prompt) -> str:
@@ -304,10 +372,14 @@ class PromptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="Answer rate", ordering=F("stat_answer_rate").asc(nulls_first=True))
     def answer_rate(self, obj: Prompt) -> str:
+        if obj.kind != Prompt.Kind.QUESTION:
+            return NOT_DAILY
         return _percent(getattr(obj, "stat_answer_rate", None))
 
     @admin.display(description="Skip rate", ordering=F("stat_skip_rate").asc(nulls_first=True))
     def skip_rate(self, obj: Prompt) -> str:
+        if obj.kind != Prompt.Kind.QUESTION:
+            return NOT_DAILY
         return _percent(getattr(obj, "stat_skip_rate", None))
 
     @admin.display(description="Preview")
@@ -339,7 +411,13 @@ class PromptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
             .values_list("kind", "n")
         )
         counts = [(label, published.get(kind, 0)) for kind, label in Prompt.Kind.choices]
-        context = {"published_now": counts, **(extra_context or {})}
+        context = {
+            "published_now": counts,
+            # The wide table needs the page's width at 1280 px: no app list beside it
+            # (the breadcrumbs lead back to the other pages).
+            "is_nav_sidebar_enabled": False,
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=context)  # type: ignore[no-any-return, unused-ignore]
 
     # --- preview as partners see it ---

@@ -30,6 +30,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from checkins.models import Checkin, CheckinAnswer, CheckinResponse
+from lovemaps.models import LovemapEntry
 from nuzzle.couples.models import Couple, User
 from prompts.models import DailyQuestion, Prompt, QuestionAnswer, QuestionReaction
 from tests.factories import InviteFactory, new_user
@@ -588,6 +589,62 @@ def test_statistics_times_asked_answer_rate_and_skip_rate(curator_client, cast):
     change = curator_client.get(f"{CHANGELIST}{asked.pk}/change/").content.decode()
     assert "50%" in change
     assert "25%" in change
+
+
+def test_a_daily_question_asked_of_two_couples_shows_two_times_asked(curator_client, cast):
+    prompt = new_prompt(key="asked-twice")
+    ask(prompt, cast.couple, open_=1)
+    ask(prompt, cast.other_couple, revealed=1)
+
+    assert changelist_row(curator_client, prompt)["times_asked"] == "2"
+
+
+def test_a_check_in_question_answered_in_two_couples_shows_two_times_asked(curator_client, cast):
+    # Check-in questions are never daily questions: they are asked in the check-in form,
+    # and each check-in that answered one counts.
+    prompt = new_prompt(key="checkin-asked-twice", kind=Prompt.Kind.CHECKIN)
+    unanswered = new_prompt(key="checkin-never-answered", kind=Prompt.Kind.CHECKIN)
+    for author, couple in ((cast.author, cast.couple), (cast.other, cast.other_couple)):
+        checkin = Checkin.objects.create(
+            author=author, couple=couple, local_date=date(2025, 3, 1), mood=3
+        )
+        CheckinAnswer.objects.create(checkin=checkin, prompt=prompt, text="A quiet evening.")
+
+    assert changelist_row(curator_client, prompt) == {
+        "times_asked": "2",
+        "answer_rate": "n/a",
+        "skip_rate": "n/a",
+    }
+    assert changelist_row(curator_client, unanswered)["times_asked"] == "—"
+
+
+def test_a_love_map_topic_answered_in_two_couples_shows_two_times_asked(curator_client, cast):
+    # One per person who answered: an older version of the same answer is not counted.
+    topic = new_prompt(
+        key="lovemap-asked-twice",
+        kind=Prompt.Kind.LOVEMAP,
+        domain=Prompt.Domain.JOYS,
+        half_life_days=30,
+    )
+    now = timezone.now()
+    for author, couple, version in (
+        (cast.author, cast.couple, 1),
+        (cast.author, cast.couple, 2),
+        (cast.other, cast.other_couple, 1),
+    ):
+        LovemapEntry.objects.filter(author=author, topic=topic).update(is_current=False)
+        LovemapEntry.objects.create(
+            author=author,
+            topic=topic,
+            couple=couple,
+            version=version,
+            text="Rain on the window.",
+            created_at=now,
+            confirmed_at=now,
+            stale_at=now + timedelta(days=30),
+        )
+
+    assert changelist_row(curator_client, topic)["times_asked"] == "2"
 
 
 def test_statistics_columns_sort_in_the_database(curator_client, cast):
