@@ -37,9 +37,14 @@ class ApiBodySizeMiddleware:
 
 
 class NoStoreMiddleware:
-    """`Cache-Control: no-store` on everything a signed-in person or the API receives.
+    """`Cache-Control: no-store` on everything Django answers, unless a public page
+    set its own caching.
 
-    Couple content must never sit in a shared or browser cache. Static files are served
+    Couple content must never sit in a shared or browser cache, and neither must what
+    a page shows someone who is not signed in: the invite page names the inviter, the
+    unsubscribe page stands for a person, and every form carries a CSRF token. So the
+    API and everything a signed-in person receives is always no-store, and any other
+    response is no-store unless its view chose otherwise. Static files are served
     earlier by WhiteNoise and keep their long-lived caching headers.
     """
 
@@ -49,7 +54,8 @@ class NoStoreMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+        private = request.path.startswith("/api/") or (user is not None and user.is_authenticated)
+        if private or not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
         return response
 
