@@ -38,7 +38,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = "Nuzzle"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "nuzzle.lib.admin.AdminConfig",  # django.contrib.admin, its log-in rate limited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
