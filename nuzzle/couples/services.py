@@ -26,16 +26,25 @@ from nuzzle.lib.errors import Conflict, Invalid, NotFound
 logger = logging.getLogger(__name__)
 
 
+EMAIL_TAKEN = "An account with this email already exists. Try logging in."
+
+
 def user_signup(*, email: str, password: str, display_name: str, timezone_name: str) -> User:
-    """Create an account. Field problems raise ValidationError keyed by field."""
+    """Create an account. Field problems raise ValidationError keyed by field.
+
+    An email that is taken (in any letter case) gets the one message below, the same
+    for the page and the API; the database's case-insensitive unique constraint is not
+    validated here (its message would name the constraint), only relied on for two
+    sign-ups racing with one email."""
     user = User(email=normalize_email(email), display_name=display_name, timezone=timezone_name)
     errors: dict[str, list[str]] = {}
     try:
-        user.full_clean(exclude=["password"], validate_unique=False)
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    # Stored emails are normalized (lower case), so this finds "Sam@Example.com" too.
     if "email" not in errors and User.objects.filter(email=user.email).exists():
-        errors["email"] = ["An account with this email already exists. Try logging in."]
+        errors["email"] = [EMAIL_TAKEN]
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
@@ -47,7 +56,7 @@ def user_signup(*, email: str, password: str, display_name: str, timezone_name: 
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:  # two sign-ups with one email at the same moment
-        raise ValidationError({"email": ["An account with this email already exists."]}) from exc
+        raise ValidationError({"email": [EMAIL_TAKEN]}) from exc
     logger.info("user signed up: user=%s", user.pk)
     return user
 

@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, ServiceError
 from nuzzle.lib.timezones import accepted_timezone_names
+from nuzzle.lib.validators import without_constraint_names
 
 
 class Pagination(PageNumberPagination):
@@ -171,6 +172,7 @@ def _translate(exc: Exception) -> Exception:
             return exceptions.ValidationError({exc.field: [exc.message]})
         return exceptions.ValidationError({"detail": exc.message})
     if isinstance(exc, DjangoValidationError):
+        exc = without_constraint_names(exc)
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(exc.message_dict)
         return exceptions.ValidationError({"detail": exc.messages})
