@@ -22,11 +22,21 @@ from nuzzle.couples.scoping import couple_context, forget_couple_context
 from nuzzle.couples.selectors import invite_get_by_code
 from nuzzle.couples.signals import couple_ended, timezone_changed
 from nuzzle.lib.errors import Conflict, Invalid, NotFound
+from nuzzle.lib.validators import validate_single_line
 
 logger = logging.getLogger(__name__)
 
 
 EMAIL_TAKEN = "An account with this email already exists. Try logging in."
+
+
+def _display_name_errors(display_name: str) -> list[str]:
+    """A display name is one line of text (it is put inside emails and exports)."""
+    try:
+        validate_single_line(display_name.strip())
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
 
 
 def user_signup(*, email: str, password: str, display_name: str, timezone_name: str) -> User:
@@ -42,6 +52,8 @@ def user_signup(*, email: str, password: str, display_name: str, timezone_name: 
         user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    if name_errors := _display_name_errors(display_name):
+        errors.setdefault("display_name", []).extend(name_errors)
     # Stored emails are normalized (lower case), so this finds "Sam@Example.com" too.
     if "email" not in errors and User.objects.filter(email=user.email).exists():
         errors["email"] = [EMAIL_TAKEN]
@@ -71,6 +83,8 @@ def user_update(
     """Change a person's display name, time zone and/or sensitive-question opt-in
     (sensitive questions are asked only when both partners opted in)."""
     if display_name is not None:
+        if name_errors := _display_name_errors(display_name):
+            raise ValidationError({"display_name": name_errors})
         user.display_name = display_name
     moved = timezone_name is not None and timezone_name != user.timezone
     if timezone_name is not None:

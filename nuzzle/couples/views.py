@@ -22,6 +22,7 @@ from nuzzle.couples.forms import (
     CoupleTimezoneForm,
     EmailAuthenticationForm,
     JoinForm,
+    PasswordResetForm,
     ProfileForm,
     SignupForm,
 )
@@ -76,6 +77,7 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "couples/password_reset.html"
     subject_template_name = "emails/password_reset.subject.txt"
     email_template_name = "emails/password_reset.txt"

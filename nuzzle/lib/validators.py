@@ -9,12 +9,26 @@ from django.core.exceptions import ValidationError
 
 # C0 controls except tab, newline and carriage return; DEL; C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Every C0 control (tab, newline and carriage return too), DEL, C1 controls, and the
+# Unicode line and paragraph separators: nothing that ends or shapes a line.
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def validate_no_control_characters(value: str) -> None:
     if _CONTROL.search(value):
         raise ValidationError(
             "Remove the invisible control characters from this text.", code="control_characters"
+        )
+
+
+def validate_single_line(value: str) -> None:
+    """For one-line text such as a display name, which appears inside other text (an
+    email's greeting, a line of the Markdown export): no line breaks, no tabs, no
+    control characters, so it can never start a line or a heading of its own."""
+    if _LINE_BREAKING.search(value):
+        raise ValidationError(
+            "Use a single line, without line breaks, tabs or invisible control characters.",
+            code="single_line",
         )
 
 
