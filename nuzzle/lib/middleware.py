@@ -28,8 +28,10 @@ class BodySizeMiddleware:
 
     A declared `Content-Length` is checked without reading anything. A body of unknown
     length (`Transfer-Encoding: chunked`, which Django itself never reads under WSGI)
-    is read up to one byte past the limit: past it, 413; within it, it is handed on as
-    if its length had been declared.
+    is read up to one byte past the limit when the server ends the stream at the end
+    of the body (`wsgi.input_terminated`, as gunicorn does): past the limit, 413;
+    within it, it is handed on as if its length had been declared. (A server that
+    does not end the stream gives Django no such body at all.)
 
     Placed last in MIDDLEWARE, so the signed-in person is known and the 413 still gets
     every security header on its way out; no middleware before it reads the body
@@ -48,7 +50,9 @@ class BodySizeMiddleware:
                 length = 0  # Django reads no body for a length it cannot read either
             if length > settings.MAX_BODY_BYTES and length > self._limit(request):
                 return too_large(request)
-        elif request.META.get("HTTP_TRANSFER_ENCODING") and "wsgi.input" in request.META:
+        elif request.META.get("HTTP_TRANSFER_ENCODING") and request.META.get(
+            "wsgi.input_terminated"
+        ):
             limit = self._limit(request)
             body = request.META["wsgi.input"].read(limit + 1)
             if len(body) > limit:

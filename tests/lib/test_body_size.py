@@ -39,10 +39,12 @@ def declared(length: int, content_type: str = "multipart/form-data; boundary=xyz
 
 
 def chunked(body: bytes, content_type: str) -> dict:
-    """A request with a body of unknown length (Transfer-Encoding: chunked, as a WSGI
-    server such as gunicorn hands it over: no CONTENT_LENGTH, the body in wsgi.input)."""
+    """A request with a body of unknown length (Transfer-Encoding: chunked, as gunicorn
+    hands it over: no CONTENT_LENGTH, the decoded body in a wsgi.input that ends where
+    the body ends)."""
     return {
         "HTTP_TRANSFER_ENCODING": "chunked",
+        "wsgi.input_terminated": True,
         "CONTENT_TYPE": content_type,  # Django's test client, which sends no body itself
         "content_type": content_type,  # DRF's, which sets CONTENT_TYPE from this
         "wsgi.input": io.BytesIO(body),
@@ -116,6 +118,18 @@ def test_a_chunked_body_within_the_limit_is_read_like_any_other(client, api):
     response = api().generic("POST", "/api/v1/auth/token", **chunked(body, "application/json"))
     assert response.status_code == 200
     assert response.json()["token"]
+
+
+def test_a_chunked_body_is_not_read_from_a_server_that_does_not_end_the_stream(client):
+    """Reading would wait for bytes that never come; Django reads nothing either."""
+    response = client.generic(
+        "POST",
+        "/login/",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        **{"wsgi.input": Unreadable()},
+    )
+    assert response.status_code == 200  # the log-in form again: no body, no fields
 
 
 # --- the admin's prompt import ------------------------------------------------------------
