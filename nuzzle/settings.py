@@ -38,7 +38,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = "Nuzzle"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "nuzzle.lib.admin.AdminConfig",  # django.contrib.admin, its log-in rate limited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,7 +64,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "nuzzle.lib.middleware.ApiBodySizeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -75,6 +74,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "nuzzle.lib.middleware.NoStoreMiddleware",
+    # Last: it knows who is signed in, and its 413 gets every header above on the way out.
+    "nuzzle.lib.middleware.BodySizeMiddleware",
 ]
 
 ROOT_URLCONF = "nuzzle.urls"
@@ -206,7 +207,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["nuzzle.lib.parsers.JSONParser"],  # refuses deep nesting
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "nuzzle.lib.api.Pagination",
     "PAGE_SIZE": 30,
@@ -242,8 +243,18 @@ SPECTACULAR_SETTINGS = {
         "nuzzle.lib.schema.add_error_responses",
     ],
 }
-# Bodies above this size get 413 (the API) instead of being parsed.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=64 * 1024)
+# Request bodies (nuzzle.lib.middleware.BodySizeMiddleware): every route, API and HTML
+# forms alike, refuses a larger body with 413 before reading it. Signed-in staff may
+# send up to MAX_IMPORT_BODY_BYTES to the views named in LARGE_BODY_VIEWS (the admin's
+# prompt import, a CSV or JSON file).
+MAX_BODY_BYTES = env.int("MAX_BODY_BYTES", default=64 * 1024)
+MAX_IMPORT_BODY_BYTES = env.int("MAX_IMPORT_BODY_BYTES", default=2 * 1024 * 1024)
+LARGE_BODY_VIEWS = ["admin:prompts_prompt_import"]
+# Django's own limits, in line: form fields as above; and since no body larger than
+# MAX_IMPORT_BODY_BYTES gets in, an uploaded file always stays in memory and is never
+# spooled to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = max(MAX_BODY_BYTES, MAX_IMPORT_BODY_BYTES)
 
 # --- Email ----------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

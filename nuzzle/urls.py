@@ -78,4 +78,8 @@ urlpatterns = [
     path("api/", include("nuzzle.api_urls")),
 ]
 
+# JSON under /api/, calm pages elsewhere (nuzzle/lib/views.py).
+handler400 = "nuzzle.lib.views.bad_request"
+handler403 = "nuzzle.lib.views.permission_denied"
 handler404 = "nuzzle.lib.views.not_found"
+handler500 = "nuzzle.lib.views.server_error"

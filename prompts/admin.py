@@ -13,6 +13,8 @@ runs a fixed number of queries however many questions were asked.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -20,7 +22,7 @@ from diff_match_patch import diff_match_patch  # type: ignore[import-untyped]
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
     Case,
     Count,
@@ -50,6 +52,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
 from nuzzle.couples.admin import ReadOnlyAdmin
+from nuzzle.lib.validators import without_constraint_names
 from prompts.models import DailyQuestion, Prompt, QuestionAnswer
 
 if TYPE_CHECKING:
@@ -146,6 +149,64 @@ def _percent(rate: float | None) -> str:
 
 # --- Import / export -------------------------------------------------------------------
 
+# A spreadsheet runs a cell that starts with one of = + - @ (or a tab or carriage
+# return before them) as a formula: a prompt's text or tag could then run in a
+# curator's spreadsheet. Such cells are exported with a leading apostrophe, which
+# spreadsheets read as "this is text". Cells that already start with apostrophes
+# before such a character get one more, so the import can always take exactly one
+# away: export and import round-trip every value. (A line feed counts too: the import
+# reads files as text, which turns a carriage return into one.)
+_FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r\n]")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A cell as it is written to an exported CSV file (see `_FORMULA_LIKE`)."""
+    if isinstance(value, str) and _FORMULA_LIKE.match(value):
+        return f"'{value}"
+    return value
+
+
+def restore_cell(value: Any) -> Any:
+    """A cell as it is read from a CSV file: `neutralise_cell` undone."""
+    if isinstance(value, str) and value.startswith("'") and _FORMULA_LIKE.match(value, 1):
+        return value[1:]
+    return value
+
+
+def _map_cells(dataset: Any, change: Callable[[Any], Any]) -> Any:
+    """A copy of a tablib Dataset with `change` applied to every cell."""
+    changed = type(dataset)(headers=dataset.headers, title=dataset.title)
+    for row in dataset:
+        changed.append([change(cell) for cell in row])
+    return changed
+
+
+class SpreadsheetSafeCSV(CSV):
+    """CSV whose cells no spreadsheet runs as a formula, and which reads back what it
+    wrote. Only CSV: JSON is not opened in spreadsheets."""
+
+    def export_data(self, dataset: Any, **kwargs: Any) -> Any:
+        return super().export_data(_map_cells(dataset, neutralise_cell), **kwargs)
+
+    def create_dataset(self, in_stream: Any, **kwargs: Any) -> Any:
+        return _map_cells(super().create_dataset(in_stream, **kwargs), restore_cell)
+
+
+def lovemap_rule_errors(
+    kind: str, domain: str | None, half_life_days: int | None
+) -> dict[str, str]:
+    """The check constraint `prompt_lovemap_has_domain_and_half_life`, in words, per
+    field: a love-map topic needs a domain and a half-life. (Django's own message for
+    the constraint would show a curator its database name.)"""
+    if kind != Prompt.Kind.LOVEMAP:
+        return {}
+    errors = {}
+    if not domain:
+        errors["domain"] = "A love-map topic needs a domain."
+    if not half_life_days:
+        errors["half_life_days"] = "A love-map topic needs a half-life, in days."
+    return errors
+
 
 class TagsWidget(widgets.Widget):
     """Tags as "a, b" in CSV and as a JSON list in JSON; either is read back on import
@@ -232,6 +293,21 @@ class PromptResource(resources.ModelResource):
     def get_diff_class(self) -> type[Diff]:
         return PlainDiff
 
+    def validate_instance(
+        self,
+        instance: Prompt,
+        import_validation_errors: dict[str, Any] | None = None,
+        validate_unique: bool = True,
+    ) -> None:
+        errors = dict(import_validation_errors or {})
+        rule = lovemap_rule_errors(instance.kind, instance.domain, instance.half_life_days)
+        for field, message in rule.items():
+            errors.setdefault(field, ValidationError(message, code="invalid"))
+        try:
+            super().validate_instance(instance, errors, validate_unique)
+        except ValidationError as exc:
+            raise without_constraint_names(exc) from exc
+
     def before_save_instance(self, instance: Prompt, row: Any, **kwargs: Any) -> None:
         # The edit history names the curator who imported, and why.
         user = kwargs.get("user")
@@ -277,12 +353,23 @@ class PromptForm(forms.ModelForm):  # type: ignore[type-arg, unused-ignore]
         )
         widgets = {"text": forms.Textarea(attrs={"rows": 3, "cols": 80})}
 
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        rule = lovemap_rule_errors(
+            cleaned.get("kind", ""), cleaned.get("domain"), cleaned.get("half_life_days")
+        )
+        for field, message in rule.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return cleaned
+
 
 @admin.register(Prompt)
 class PromptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     form = PromptForm
     resource_classes = [PromptResource]
-    formats = [CSV, JSON]
+    formats = [SpreadsheetSafeCSV, JSON]
     # Django's changelist plus the published counts; import-export's extends it.
     change_list_template = "admin/prompts/prompt/change_list.html"
     # CSP-clean copies of the libraries' templates (no inline styles or handlers).

@@ -24,6 +24,10 @@ registered check unless told otherwise):
 Random input rarely reaches the success paths that need a secret (a password, an
 invite code), so `test_success_paths_conform` walks them once with real values and
 validates each response with the same checks.
+
+Nor does it send what the schema cannot describe, so every operation also gets, by
+hand: a body nested a thousand levels deep (a 400, "JSON nested too deeply.") and an
+`Authorization` header with bytes that are not UTF-8 or not ASCII (a 401), never a 500.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from django.db import close_old_connections, transaction
 from django.urls import URLPattern, URLResolver
 from hypothesis_jsonschema import from_schema
 from knox.models import AuthToken
+from rest_framework.test import APIClient
 from schemathesis.core import NotSet
 from schemathesis.generation.meta import ComponentKind
 from schemathesis.specs.openapi.checks import negative_data_rejection
@@ -385,6 +390,79 @@ def test_nudge_success_paths_conform(cast, token):
     listed = call("GET", "/api/v1/nudges", query={"page_size": 1})
     assert listed.json()["count"] == 1
     assert listed.json()["results"][0]["status"] == "sent"
+
+
+# --- bad input Schemathesis does not generate: deep nesting, undecodable headers -------
+
+
+def _operations():
+    """Every operation of the schema (none when it could not be loaded)."""
+    if SCHEMA_ERROR is not None:
+        return []
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+_OPERATIONS = _operations()
+_WITH_A_BODY = [operation for operation in _OPERATIONS if operation.body]
+_NESTED = {
+    "arrays": "[" * 1000 + "]" * 1000,
+    "objects": '{"a":' * 1000 + "1" + "}" * 1000,
+    "in a field": '{"text": ' + "[" * 5000 + "]" * 5000 + "}",
+}
+
+
+def _path(operation) -> str:
+    """The operation's path with every parameter filled in (the request is refused
+    before any object is looked up, or the object is simply not found)."""
+    return re.sub(r"\{[^}]+\}", "1", operation.path)
+
+
+def _name(operation) -> str:
+    return f"{operation.method.upper()} {operation.path}"
+
+
+@pytest.mark.parametrize("nesting", list(_NESTED))
+@pytest.mark.parametrize("operation", _WITH_A_BODY, ids=_name)
+def test_a_deeply_nested_body_is_a_400_on_every_json_endpoint(cast, token, operation, nesting):
+    """Python's JSON decoder recurses per level: a 2 KB body nested a thousand deep was
+    a RecursionError (a 500, with a traceback in the log) on every JSON endpoint,
+    including the log-in, whose throttle reads the body before the view."""
+    client = APIClient()
+    client.credentials(**{"HTTP_AUTHORIZATION": f"Token {token}"})
+    response = client.generic(
+        operation.method.upper(),
+        _path(operation),
+        _NESTED[nesting],
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content[:200]
+    assert response.json() == {"detail": "JSON nested too deeply."}
+
+
+_BAD_CREDENTIALS = {
+    "byte ff": "Token \xff",
+    "utf-8 bytes": "Token \xc3\xa9t\xc3\xa9",
+    "latin-1 text": "Token " + "é" * 64,
+    "beyond latin-1": "Token ☃",
+}
+
+
+@pytest.mark.parametrize("header", list(_BAD_CREDENTIALS))
+@pytest.mark.parametrize("operation", _OPERATIONS, ids=_name)
+def test_an_undecodable_authorization_header_is_never_a_server_error(cast, operation, header):
+    """Headers reach Django as ISO-8859-1 text; `Token \\xff` was a UnicodeDecodeError
+    (a 500). Every operation that authenticates answers 401; the log-in, which takes
+    no credentials, ignores the header."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=_BAD_CREDENTIALS[header])
+    response = client.generic(
+        operation.method.upper(), _path(operation), "{}", content_type="application/json"
+    )
+    assert response.status_code < 500
+    assert response["Content-Type"].startswith("application/json")
+    if operation.path != "/api/v1/auth/token":
+        assert response.status_code == 401, response.content[:200]
+        assert response.json() == {"detail": "Invalid token."}
 
 
 def _api_routes(patterns: list | None = None, prefix: str = "/api/") -> set[tuple[str, str]]:

@@ -17,7 +17,7 @@ import sys
 import pytest
 from django.contrib.staticfiles import finders
 
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, InviteFactory, UserFactory
 from tests.test_deploy import production_environment, run_in_project, settings_variables
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +75,46 @@ def test_api_errors_are_hardened_and_never_cached(api):
     assert response.status_code == 401
     assert_hardened(response)
     assert response["Cache-Control"] == "no-store"
+
+
+def no_store(response) -> bool:
+    return "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
+
+
+def test_the_anonymous_invite_page_naming_the_inviter_is_never_cached(client):
+    invite = InviteFactory(inviter=UserFactory(display_name="Robin"))
+    response = client.get(f"/invite/{invite.code}/")
+    assert response.status_code == 200
+    assert b"Robin" in response.content
+    assert response["Cache-Control"] == "no-store"
+    assert_hardened(response)
+
+
+def test_the_anonymous_unsubscribe_pages_are_never_cached(client):
+    from nuzzle.nudges.tokens import unsubscribe_token
+
+    path = f"/unsubscribe/{unsubscribe_token(UserFactory().pk, None)}/"
+    assert no_store(client.get(path))
+    assert no_store(client.post(path))
+
+
+def test_the_password_reset_confirmation_page_is_never_cached(client):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = UserFactory()
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    form = client.get(f"/password-reset/{uid}/{token}/", follow=True)
+    assert form.status_code == 200
+    assert no_store(form)
+
+
+@pytest.mark.parametrize("path", ["/login/", "/signup/", "/password-reset/", "/nowhere/"])
+def test_other_anonymous_pages_are_not_cached_either(client, path):
+    """Each carries a CSRF token or says something about a person: nothing to share."""
+    assert no_store(client.get(path))
 
 
 def test_the_rate_limit_page_is_hardened(client, settings):

@@ -24,7 +24,13 @@ from nuzzle.couples import selectors, services
 from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context, requester
 from nuzzle.couples.urls_helpers import invite_absolute_url
-from nuzzle.lib.api import StrictBooleanField, StrictCharField, StrictEmailField, TimezoneField
+from nuzzle.lib.api import (
+    SingleLineCharField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    TimezoneField,
+)
 from nuzzle.lib.errors import Invalid, NotFound
 from nuzzle.lib.ratelimit import ScopedLimitThrottle
 from nuzzle.lib.schema import AutoSchema
@@ -88,7 +94,7 @@ class AuthSignupApi(APIView):
     class InputSerializer(serializers.Serializer):
         email = StrictEmailField(max_length=254)
         password = StrictCharField(max_length=128, trim_whitespace=False)
-        display_name = StrictCharField(max_length=50)
+        display_name = SingleLineCharField(max_length=50)
         timezone = TimezoneField()
 
     class OutputSerializer(serializers.Serializer):
@@ -176,7 +182,7 @@ class MeApi(APIView):
     schema = _BodyOnDeleteSchema()
 
     class UpdateSerializer(serializers.Serializer):
-        display_name = StrictCharField(max_length=50, required=False)
+        display_name = SingleLineCharField(max_length=50, required=False)
         timezone = TimezoneField(required=False)
         allow_sensitive_questions = StrictBooleanField(required=False)
 

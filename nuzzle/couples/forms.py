@@ -7,9 +7,12 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
 from nuzzle.couples.models import User
+from nuzzle.lib.text import one_line
 from nuzzle.lib.timezones import timezone_choices
+from nuzzle.lib.validators import validate_single_line
 
 
 class TimezoneField(forms.ChoiceField):
@@ -22,6 +25,7 @@ class SignupForm(forms.Form):
     display_name = forms.CharField(
         label="Your name",
         max_length=50,
+        validators=[validate_single_line],
         help_text="How your partner will see you.",
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
@@ -64,8 +68,26 @@ class EmailAuthenticationForm(AuthenticationForm):
         )
 
 
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's, with the person's name for the email as one line of plain text (a
+    name saved before names had to be one line must not add lines to the email)."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        context = {**context, "name": one_line(context["user"].display_name)}
+        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+
+
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(label="Your name", max_length=50)
+    display_name = forms.CharField(
+        label="Your name", max_length=50, validators=[validate_single_line]
+    )
     timezone = TimezoneField(help_text="Your own days and reminders follow this zone.")
     allow_sensitive_questions = forms.BooleanField(
         label="Include sensitive questions",

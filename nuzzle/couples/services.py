@@ -23,20 +23,41 @@ from nuzzle.couples.selectors import invite_get_by_code
 from nuzzle.couples.signals import couple_ended, timezone_changed
 from nuzzle.lib.errors import Conflict, Invalid, NotFound
 from nuzzle.lib.timezones import accepted_timezone_names
+from nuzzle.lib.validators import validate_single_line
 
 logger = logging.getLogger(__name__)
 
 
+EMAIL_TAKEN = "An account with this email already exists. Try logging in."
+
+
+def _display_name_errors(display_name: str) -> list[str]:
+    """A display name is one line of text (it is put inside emails and exports)."""
+    try:
+        validate_single_line(display_name.strip())
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
 def user_signup(*, email: str, password: str, display_name: str, timezone_name: str) -> User:
-    """Create an account. Field problems raise ValidationError keyed by field."""
+    """Create an account. Field problems raise ValidationError keyed by field.
+
+    An email that is taken (in any letter case) gets the one message below, the same
+    for the page and the API; the database's case-insensitive unique constraint is not
+    validated here (its message would name the constraint), only relied on for two
+    sign-ups racing with one email."""
     user = User(email=normalize_email(email), display_name=display_name, timezone=timezone_name)
     errors: dict[str, list[str]] = {}
     try:
-        user.full_clean(exclude=["password"], validate_unique=False)
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    if name_errors := _display_name_errors(display_name):
+        errors.setdefault("display_name", []).extend(name_errors)
+    # Stored emails are normalized (lower case), so this finds "Sam@Example.com" too.
     if "email" not in errors and User.objects.filter(email=user.email).exists():
-        errors["email"] = ["An account with this email already exists. Try logging in."]
+        errors["email"] = [EMAIL_TAKEN]
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
@@ -48,7 +69,7 @@ def user_signup(*, email: str, password: str, display_name: str, timezone_name: 
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:  # two sign-ups with one email at the same moment
-        raise ValidationError({"email": ["An account with this email already exists."]}) from exc
+        raise ValidationError({"email": [EMAIL_TAKEN]}) from exc
     logger.info("user signed up: user=%s", user.pk)
     return user
 
@@ -63,6 +84,8 @@ def user_update(
     """Change a person's display name, time zone and/or sensitive-question opt-in
     (sensitive questions are asked only when both partners opted in)."""
     if display_name is not None:
+        if name_errors := _display_name_errors(display_name):
+            raise ValidationError({"display_name": name_errors})
         user.display_name = display_name
     moved = timezone_name is not None and timezone_name != user.timezone
     if timezone_name is not None:

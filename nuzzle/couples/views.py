@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from nuzzle.couples import selectors, services
@@ -22,6 +23,7 @@ from nuzzle.couples.forms import (
     EmailAuthenticationForm,
     InviteAcceptForm,
     JoinForm,
+    PasswordResetForm,
     ProfileForm,
     SignupForm,
 )
@@ -30,7 +32,7 @@ from nuzzle.couples.scoping import requester
 from nuzzle.couples.urls_helpers import invite_absolute_url
 from nuzzle.lib.errors import ServiceError
 from nuzzle.lib.forms import add_service_error
-from nuzzle.lib.http import safe_next
+from nuzzle.lib.http import is_local_path, safe_next
 from nuzzle.lib.ratelimit import limited
 
 
@@ -69,8 +71,14 @@ class LoginView(auth_views.LoginView):
         refused = limited(request, "auth", email=request.POST.get("username", ""))
         return refused or super().post(request, *args, **kwargs)
 
+    def get_redirect_url(self) -> str:
+        # `next` is a local path or nothing (the rule of nuzzle.lib.http.safe_next).
+        target: str = super().get_redirect_url()
+        return target if is_local_path(target) else ""
+
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "couples/password_reset.html"
     subject_template_name = "emails/password_reset.subject.txt"
     email_template_name = "emails/password_reset.txt"
@@ -205,7 +213,7 @@ def invite_accept(request: HttpRequest, code: str) -> HttpResponse:
     }
     if not request.user.is_authenticated:
         if request.method == "POST":
-            return redirect(f"{reverse('login')}?next={request.path}")
+            return redirect(f"{reverse('login')}?{urlencode({'next': request.path})}")
         return render(request, "couples/invite_accept.html", context)
     user = requester(request)
     form = None

@@ -27,6 +27,7 @@ from lovemaps.selectors import (
 )
 from nuzzle.couples.models import User
 from nuzzle.couples.selectors import export_account, export_couples
+from nuzzle.lib.text import markdown_inline
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.selectors import export_nudges
 from prompts.selectors import (
@@ -77,11 +78,26 @@ def _with_quotes(items: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]
     return [{**item, **{f"{key}_md": _quoted(item[key] or "") for key in keys}} for item in items]
 
 
+def _name_md(name: str | None) -> str | None:
+    """A display name inside one of our lines: literal text, never Markdown of its own
+    (a name saved before names had to be one line may still hold line breaks, `#`
+    headings or `[links](...)`; it must not turn into them in a partner's export)."""
+    return markdown_inline(name) if name else None
+
+
 def account_export_markdown(data: dict[str, Any]) -> str:
     """The export as readable Markdown: a section per kind of content, times in the
-    person's own zone."""
+    person's own zone. People's own words are block quotes; names are escaped."""
     context = {
         **data,
+        "account": {
+            **data["account"],
+            "display_name_md": _name_md(data["account"]["display_name"]),
+        },
+        "couples": [
+            {**couple, "partner_display_name_md": _name_md(couple["partner_display_name"])}
+            for couple in data["couples"]
+        ],
         "checkins": [
             {**checkin, "answers": _with_quotes(checkin["answers"], "text")}
             for checkin in data["checkins"]

@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, ServiceError
 from nuzzle.lib.timezones import accepted_timezone_names, validate_timezone
+from nuzzle.lib.validators import validate_single_line, without_constraint_names
 
 
 class Pagination(PageNumberPagination):
@@ -117,6 +118,21 @@ class StrictEmailField(StrictCharField, serializers.EmailField):
 # Python `re` and ECMA-262 both read these; `\s` is what `str.strip()` removes.
 _NO_NUL = r"^[^\u0000]*$"
 _NOT_BLANK_NO_NUL = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+# One line (see `validate_single_line`) once the ends are trimmed, and not blank.
+_BREAKING = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"
+_SINGLE_LINE = rf"^\s*[^{_BREAKING}]*[^\s{_BREAKING}][^{_BREAKING}]*\s*$"
+
+
+class SingleLineCharField(StrictCharField):
+    """One line of text, such as a display name: after trimming the ends, no line
+    breaks, tabs or control characters anywhere, and not blank. The schema says so
+    with a `pattern` (StrictCharFieldSchema)."""
+
+    schema_pattern = _SINGLE_LINE
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(validate_single_line)
 
 
 class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
@@ -132,7 +148,8 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
         field = self.target
         if direction == "request" and isinstance(schema, dict) and "pattern" not in schema:
             refuses_blank = field.trim_whitespace and not field.allow_blank
-            schema["pattern"] = _NOT_BLANK_NO_NUL if refuses_blank else _NO_NUL
+            default = _NOT_BLANK_NO_NUL if refuses_blank else _NO_NUL
+            schema["pattern"] = getattr(field, "schema_pattern", default)
         return schema
 
 
@@ -174,6 +191,7 @@ def _translate(exc: Exception) -> Exception:
             return exceptions.ValidationError({exc.field: [exc.message]})
         return exceptions.ValidationError({"detail": exc.message})
     if isinstance(exc, DjangoValidationError):
+        exc = without_constraint_names(exc)
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(exc.message_dict)
         return exceptions.ValidationError({"detail": exc.messages})

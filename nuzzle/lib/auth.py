@@ -13,7 +13,6 @@ rule and the `WWW-Authenticate: Token` header.
 
 from __future__ import annotations
 
-import binascii
 from hmac import compare_digest
 from typing import Any
 
@@ -26,15 +25,28 @@ from knox.settings import CONSTANTS
 from knox.signals import token_expired
 from rest_framework import exceptions
 
+INVALID = "Invalid token."
+
 
 class TokenAuthentication(knox_auth.TokenAuthentication):
-    def authenticate_credentials(self, token: bytes) -> tuple[Any, AuthToken]:
-        message = "Invalid token."
-        text = token.decode("utf-8")
+    def authenticate(self, request: Any) -> tuple[Any, AuthToken] | None:
+        # DRF encodes the header back to ISO-8859-1 bytes before splitting it. A WSGI
+        # server always hands over text it can encode; a header that cannot be (a str
+        # from a test client, say) is a bad credential like any other, not a 500.
         try:
+            result: tuple[Any, AuthToken] | None = super().authenticate(request)
+        except UnicodeError as exc:
+            raise exceptions.AuthenticationFailed(INVALID) from exc
+        return result
+
+    def authenticate_credentials(self, token: bytes) -> tuple[Any, AuthToken]:
+        # knox tokens are hex: anything else (non-ASCII bytes, which the server hands
+        # over as they came) is refused before hashing, with the same 401 as a wrong one.
+        try:
+            text = token.decode("ascii")
             digest = hash_token(text)
-        except (TypeError, binascii.Error) as exc:
-            raise exceptions.AuthenticationFailed(message) from exc
+        except (TypeError, ValueError) as exc:  # UnicodeDecodeError, binascii.Error
+            raise exceptions.AuthenticationFailed(INVALID) from exc
         candidates = AuthToken.objects.select_related("user").filter(
             token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH]
         )
@@ -50,7 +62,7 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
                 self.renew_token(auth_token)
             user, found = self.validate_user(auth_token)
             return user, found
-        raise exceptions.AuthenticationFailed(message)
+        raise exceptions.AuthenticationFailed(INVALID)
 
     def renew_token(self, auth_token: AuthToken) -> None:
         """knox's renewal (it saves a new expiry at most once per `MIN_REFRESH_INTERVAL`);

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from nuzzle.lib.errors import NotFound, ServiceError
+from nuzzle.lib.validators import without_constraint_names
 
 
 def add_service_error(form: forms.Form, exc: ServiceError | ValidationError) -> None:
@@ -15,6 +16,7 @@ def add_service_error(form: forms.Form, exc: ServiceError | ValidationError) -> 
         field = exc.field if exc.field in form.fields else None
         form.add_error(field, exc.message)
         return
+    exc = without_constraint_names(exc)
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -32,5 +34,5 @@ def service_error(action: Callable[[], object]) -> str | None:
     except ServiceError as exc:
         return exc.message
     except ValidationError as exc:
-        return " ".join(exc.messages)
+        return " ".join(without_constraint_names(exc).messages)
     return None

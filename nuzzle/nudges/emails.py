@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from nuzzle.lib.http import absolute_url
+from nuzzle.lib.text import one_line
 from nuzzle.nudges.kinds import SPECS, Kind
 from nuzzle.nudges.models import Nudge
 from nuzzle.nudges.tokens import unsubscribe_token
@@ -61,7 +62,14 @@ def render_email(
     The subject is one line (whitespace collapsed, so a template's line breaks can
     never become a header injection). The `.subject.txt` and `.txt` templates wrap
     themselves in `{% autoescape off %}`: plain text shows "Sam & Co", not "&amp;".
-    Nothing is sent here: the caller sends, usually many messages over one connection."""
+    Nothing is sent here: the caller sends, usually many messages over one connection.
+
+    Every text value of the context (names, above all) is put on one line first: a
+    display name saved before names had to be one line must not add lines of its own
+    (a fake link, say) to the plain-text part."""
+    context = {
+        key: one_line(value) if isinstance(value, str) else value for key, value in context.items()
+    }
     subject = " ".join(render_to_string(f"emails/{name}.subject.txt", context).split())
     text = _tidy_text(render_to_string(f"emails/{name}.txt", context))
     html = render_to_string(f"emails/{name}.html", {**context, "subject": subject})

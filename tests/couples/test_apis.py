@@ -64,6 +64,19 @@ class TestSignup:
         assert response.status_code == 400
         assert "email" in response.json()
 
+    @pytest.mark.parametrize(
+        "email", ["robin@example.com", "Robin@Example.com", " ROBIN@example.com"]
+    )
+    def test_a_taken_email_in_any_case_gets_the_one_message_and_no_constraint_name(
+        self, api, email
+    ):
+        UserFactory(email="robin@example.com")
+        response = api().post(SIGNUP, signup_body(email=email), format="json")
+        assert response.status_code == 400
+        assert response.json() == {
+            "email": ["An account with this email already exists. Try logging in."]
+        }
+
     def test_form_encoded_bodies_get_415(self, api):
         response = api().post(SIGNUP, signup_body(), format="multipart")
         assert response.status_code == 415

@@ -20,7 +20,7 @@ from rest_framework.throttling import BaseThrottle
 from nuzzle.couples import services
 from nuzzle.couples.models import Membership, User
 from nuzzle.lib import ratelimit
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, new_curator
 
 pytestmark = pytest.mark.django_db
 
@@ -299,6 +299,59 @@ class TestTheApiAgrees:
 
         assert response.status_code == 429
         assert not User.objects.filter(email="api@example.com").exists()
+
+
+# --- the admin's log-in counts in the same buckets ----------------------------------------
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def admin_log_in(client, email="curator@example.com", password=WRONG, **meta):
+    return client.post(
+        f"{ADMIN_LOGIN}?next=/admin/", {"username": email, "password": password}, **meta
+    )
+
+
+class TestTheAdminLogInIsLimited:
+    """Curators' and operators' passwords get the same limits as everyone's."""
+
+    def test_wrong_passwords_then_the_right_one_creates_no_session(self, client, rates):
+        new_curator(email="curator@example.com")
+        for _ in range(3):
+            assert admin_log_in(client).status_code == 200  # the form again
+        sessions = Session.objects.count()
+
+        response = admin_log_in(client, password=PASSWORD)
+
+        assert_refused_calmly(response, 60)
+        assert Session.objects.count() == sessions
+        assert "_auth_user_id" not in client.session
+
+    def test_a_staff_account_is_limited_per_email_from_any_address(self, client, rates):
+        rates["auth_email"] = "2/min"
+        new_curator(email="curator@example.com")
+        statuses = [admin_log_in(client, REMOTE_ADDR=f"10.0.1.{n}").status_code for n in range(2)]
+        right = admin_log_in(client, password=PASSWORD, REMOTE_ADDR="10.0.1.9")
+        assert statuses == [200, 200]
+        assert right.status_code == 429
+        assert "_auth_user_id" not in client.session
+
+    def test_the_admin_the_page_and_the_api_share_one_budget(self, client, api, rates):
+        rates["auth_email"] = "3/min"
+        rates["auth"] = "100/min"
+        new_curator(email="curator@example.com")
+        log_in(client, email="curator@example.com")
+        api().post(TOKEN, {"email": "curator@example.com", "password": WRONG})
+        admin_log_in(client)
+
+        assert admin_log_in(client, password=PASSWORD).status_code == 429
+        assert log_in(client, email="curator@example.com", password=PASSWORD).status_code == 429
+
+    def test_under_the_default_rates_a_curator_logs_in(self, client):
+        new_curator(email="curator@example.com")
+        response = admin_log_in(client, password=PASSWORD)
+        assert response.status_code == 302
+        assert response["Location"] == "/admin/"
 
 
 # --- Redis down: fail open -------------------------------------------------------------

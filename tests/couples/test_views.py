@@ -46,6 +46,20 @@ class TestSignupPage:
         assert "timezone" in form.errors
         assert not User.objects.exists()
 
+    @pytest.mark.parametrize("email", ["robin@example.com", "Robin@Example.com"])
+    def test_a_taken_email_in_any_case_gets_the_one_message_and_no_constraint_name(
+        self, client, email
+    ):
+        UserFactory(email="robin@example.com")
+        response = signup(client, email=email)
+        assert response.status_code == 200
+        form = response.context["form"]
+        assert form.errors == {
+            "email": ["An account with this email already exists. Try logging in."]
+        }
+        assert "constraint" not in response.content.decode().lower()
+        assert User.objects.count() == 1
+
     def test_markup_in_a_name_is_escaped_everywhere(self, client):
         signup(client, display_name="<script>alert(1)</script>")
         page = client.get("/").content.decode()

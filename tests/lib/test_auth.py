@@ -102,3 +102,30 @@ def test_the_schema_still_documents_the_token_scheme(client):
         "description": 'Token-based authentication with required prefix "Token"',
     }
     assert {"knoxApiToken": []} in schema["paths"]["/api/v1/me"]["get"]["security"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Token \xff",  # a byte that is no UTF-8 (WSGI servers pass headers as ISO-8859-1)
+        "Token \xc3\xa9t\xc3\xa9",  # UTF-8 bytes of "été", as a WSGI server hands them over
+        "Token é" + "a" * 60,  # non-ASCII within the ISO-8859-1 range
+        "Token ☃",  # beyond ISO-8859-1: only a test client can send this
+        "token \xff\xfe",
+    ],
+    ids=["byte-ff", "utf8-bytes", "latin1", "beyond-latin1", "lowercase-prefix"],
+)
+def test_an_undecodable_or_non_ascii_token_is_a_401_not_a_500(cast, header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_an_undecodable_token_on_an_open_endpoint_is_a_401_too(cast):
+    """Sign-up allows anyone, but a credential that is sent must be a good one."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token \xff")
+    assert client.post("/api/v1/auth/signup", {}, format="json").status_code == 401

@@ -538,6 +538,129 @@ def test_an_invalid_import_shows_errors_and_stores_nothing(curator_client):
     assert Prompt.objects.count() == 0
 
 
+# --- Spreadsheet formulas in the CSV export ---------------------------------------------
+
+FORMULAS = {
+    "f-equals": ('=HYPERLINK("https://evil.example","Click")', ["=1+1", "ok"]),
+    "f-plus": ("+1 a question?", ["+tag"]),
+    "f-minus": ("-2 and counting", ["-x"]),
+    "f-at": ("@SUM(A1:A9)", ["@me"]),
+    "f-tab": ("\t=1+1", ["fine"]),
+    "f-cr": ("\r=1+1", ["fine"]),
+    "f-lf": ("\n=1+1", ["fine"]),
+    "f-quoted": ("'=already quoted", ["''@twice"]),
+    "f-plain": ("An ordinary question? = fine inside", ["it's", "a-b"]),
+}
+
+
+def test_the_csv_export_neutralises_cells_a_spreadsheet_would_run(curator_client):
+    for key, (text, tags) in FORMULAS.items():
+        new_prompt(key=key, text=text, tags=tags)
+    _, body = export(curator_client, "csv")
+    rows = {row["key"]: row for row in csv.DictReader(io.StringIO(body))}
+    for key, row in rows.items():
+        for column, cell in row.items():
+            if cell[:1] in ("=", "+", "-", "@", "\t", "\r", "\n"):
+                pytest.fail(f"{key}.{column} starts a formula: {cell!r}")
+    assert rows["f-equals"]["text"] == '\'=HYPERLINK("https://evil.example","Click")'
+    assert rows["f-equals"]["tags"] == "'=1+1, ok"
+    assert rows["f-tab"]["text"] == "'\t=1+1"
+    assert rows["f-quoted"]["text"] == "''=already quoted"
+    assert rows["f-plain"]["text"] == "An ordinary question? = fine inside"
+    assert rows["f-plain"]["tags"] == "it's, a-b"
+
+
+def test_the_json_export_is_left_as_it_is(curator_client):
+    new_prompt(key="f-equals", text="=1+1", tags=["@me"])
+    _, body = export(curator_client, "json")
+    [item] = json.loads(body)
+    assert (item["text"], item["tags"]) == ("=1+1", ["@me"])
+
+
+def test_an_exported_csv_file_imports_back_unchanged(curator_client):
+    # Not "f-cr": reading a CSV file as text turns its carriage return into a line feed,
+    # whatever is done to formulas (its neutralisation is undone all the same, below).
+    for key, (text, tags) in FORMULAS.items():
+        if key != "f-cr":
+            new_prompt(key=key, text=text, tags=tags)
+    before = {p.key: (p.text, p.tags) for p in Prompt.objects.all()}
+    _, body = export(curator_client, "csv")
+
+    dry_run = import_file(curator_client, body)
+    assert not dry_run.context["result"].has_validation_errors()
+    assert {row.import_type for row in dry_run.context["result"].rows} == {"skip"}
+
+    Prompt.objects.all().delete()
+    dry_run = import_file(curator_client, body)
+    assert {row.import_type for row in dry_run.context["result"].rows} == {"new"}
+    confirm(curator_client, dry_run)
+    assert {p.key: (p.text, p.tags) for p in Prompt.objects.all()} == before
+
+
+def test_a_carriage_return_cell_comes_back_without_the_apostrophe(curator_client):
+    new_prompt(key="f-cr", text="\r=1+1")
+    _, body = export(curator_client, "csv")
+    Prompt.objects.all().delete()
+    confirm(curator_client, import_file(curator_client, body))
+    assert Prompt.objects.get(key="f-cr").text == "\n=1+1"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["=1", "'=1", "''=1", "+", "-", "@", "\t", "\r", "\n", "'", "''", "'a", "a=1", "", "'\t"],
+)
+def test_neutralising_a_cell_is_undone_exactly(value):
+    from prompts.admin import neutralise_cell, restore_cell
+
+    assert restore_cell(neutralise_cell(value)) == value
+    assert neutralise_cell(value)[:1] not in ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+# --- Constraint messages are plain sentences ---------------------------------------------
+
+
+LOVEMAP_WITHOUT_DOMAIN = {
+    "key": "no-domain",
+    "text": "A love-map topic without a domain?",
+    "kind": "lovemap",
+    "dimension": "emotional",
+    "depth": "1",
+    "domain": "",
+    "half_life_days": "",
+    "status": "draft",
+    "locale": "en",
+    "pack": "core",
+    "tags": "",
+}
+
+
+def test_a_love_map_topic_without_domain_is_explained_without_the_constraint_name(
+    curator_client,
+):
+    response = curator_client.post(f"{CHANGELIST}add/", LOVEMAP_WITHOUT_DOMAIN)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["domain"] == ["A love-map topic needs a domain."]
+    assert errors["half_life_days"] == ["A love-map topic needs a half-life, in days."]
+    assert "prompt_lovemap_has_domain_and_half_life" not in response.content.decode()
+    assert not Prompt.objects.exists()
+
+
+def test_an_import_of_such_a_topic_explains_it_without_the_constraint_name(curator_client):
+    body = "\n".join(
+        [
+            CSV_HEADER,
+            "no-domain,A love-map topic without a domain,lovemap,emotional,1,,,en,,core,draft,0",
+        ]
+    )
+    dry_run = import_file(curator_client, body)
+    assert dry_run.context["result"].has_validation_errors()
+    page = dry_run.content.decode()
+    assert "prompt_lovemap_has_domain_and_half_life" not in page
+    assert "A love-map topic needs a domain." in page
+    assert not Prompt.objects.exists()
+
+
 # --- Statistics --------------------------------------------------------------------------
 
 
