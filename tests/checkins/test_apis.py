@@ -1,7 +1,10 @@
 """The Check-ins and Dashboard parts of API.md."""
 
+from datetime import date
+
 import pytest
 import time_machine
+from django.test import Client
 
 from checkins.models import Checkin
 from tests.checkins.helpers import todays_question_ids
@@ -201,3 +204,23 @@ def test_a_mood_that_is_not_a_json_integer_is_refused(cast, api, mood):
     response = api(cast.author).put("/api/v1/checkins/today", {"mood": mood}, format="json")
     assert response.status_code == 400
     assert "mood" in response.json()
+
+
+class TestPastDaysStayClosed:
+    def test_a_zone_change_that_moves_today_back_cannot_reach_a_past_day(self, cast, api):
+        # 03:00 UTC on Monday 7 December is 16:00 on Sunday in Pago Pago (UTC-11).
+        robin = api(cast.unpaired)
+        cast.unpaired.timezone = "UTC"
+        cast.unpaired.save()
+        with time_machine.travel("2026-12-07 03:00:00Z", tick=False):
+            assert put_checkin(robin, mood=4).status_code == 201
+            changed = robin.patch("/api/v1/me", {"timezone": "Pacific/Pago_Pago"}, format="json")
+            assert changed.status_code == 200
+            response = put_checkin(robin, mood=1)
+            page = Client()
+            page.force_login(cast.unpaired)
+            form = page.post("/checkin/", {"mood": "2", "visibility": "shared"})
+        assert response.status_code == 409
+        assert "Monday 7 December" in response.json()["detail"]
+        assert "Past days can&#x27;t be changed" in form.content.decode()
+        assert list(Checkin.objects.values_list("local_date", "mood")) == [(date(2026, 12, 7), 4)]

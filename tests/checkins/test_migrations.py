@@ -9,10 +9,9 @@ from datetime import date
 
 import pytest
 from django.apps.registry import Apps
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from checkins.models import CheckinResponse
+from tests import migrations
 from tests.factories import couple_of, new_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,25 +20,13 @@ APP, MIGRATION = "checkins", "_response_outlives_checkin"
 
 
 def migrate(*, before: bool, migration: str = MIGRATION) -> Apps:
-    """Migrate to just before this migration (`before`) or to the latest state, and
-    return the models as they are there. Found by its name's end: numbers change."""
-    executor = MigrationExecutor(connection)
-    graph = executor.loader.graph
-    ours = next(key for key in graph.nodes if key[0] == APP and key[1].endswith(migration))
-    if before:
-        targets = [node.key for node in graph.node_map[ours].parents if node.key[0] == APP]
-    else:
-        targets = graph.leaf_nodes()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
+    return migrations.migrate(APP, migration, before=before)
 
 
 @pytest.fixture
 def old_models() -> Iterator[Apps]:
-    try:
-        yield migrate(before=True)
-    finally:
-        migrate(before=False)  # whatever happened: the next tests need the latest schema
+    with migrations.just_before(APP, MIGRATION) as models:
+        yield models
 
 
 def test_existing_responses_get_their_check_ins_dates_and_the_way_back_works(old_models):
@@ -71,10 +58,8 @@ def test_existing_responses_get_their_check_ins_dates_and_the_way_back_works(old
 
 @pytest.fixture
 def before_couple_days() -> Iterator[Apps]:
-    try:
-        yield migrate(before=True, migration="_checkin_couple_date")
-    finally:
-        migrate(before=False)
+    with migrations.just_before(APP, "_checkin_couple_date") as models:
+        yield models
 
 
 def test_existing_check_ins_get_the_couple_day_their_local_day_belongs_to(before_couple_days):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 
 from checkins.selectors import MoodDay
 from checkins.services import checkin_respond, checkin_submit
@@ -59,3 +60,18 @@ def test_my_reaction_is_marked_chosen_on_the_partners_card(client, cast, same_co
     assert 'value="hug" class="reaction reaction--chosen"' in card
     assert card.count("(chosen)") == 1
     assert card.count("icon--") >= 6  # five buttons and my response's reaction
+
+
+def test_a_partner_whose_day_moved_on_first_is_explained_not_missing(client, cast):
+    # 09:00 UTC on 7 December: 01:00 Monday in Los Angeles (the couple's Tuesday), 22:00
+    # Monday in Auckland (the couple's Monday). Sam's check-in waits for Robin's Tuesday.
+    with time_machine.travel("2026-12-07 09:00:00Z", tick=False):
+        checkin_submit(user=cast.partner, mood=3)
+        client.force_login(cast.author)
+        page = client.get("/").content.decode()
+    assert 'data-testid="partner-ahead"' in page
+    assert "Sam's day has already moved on" in page
+    with time_machine.travel("2026-12-07 11:30:00Z", tick=False):  # Robin's Tuesday
+        page = client.get("/").content.decode()
+    assert 'data-testid="partner-ahead"' not in page
+    assert 'class="mood-chip mood--3"' in page

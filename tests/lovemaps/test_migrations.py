@@ -8,12 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from django.apps.registry import Apps
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from lovemaps.models import LovemapReveal
 from prompts.models import Prompt
+from tests import migrations
 from tests.factories import PromptFactory, as_prompt, couple_of, new_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,26 +20,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 APP, MIGRATION = "lovemaps", "_reveal_outlives_entry"
 
 
-def migrate(*, before: bool) -> Apps:
-    """Migrate to just before this migration (`before`) or to the latest state, and
-    return the models as they are there. Found by its name's end: numbers change."""
-    executor = MigrationExecutor(connection)
-    graph = executor.loader.graph
-    ours = next(key for key in graph.nodes if key[0] == APP and key[1].endswith(MIGRATION))
-    if before:
-        targets = [node.key for node in graph.node_map[ours].parents if node.key[0] == APP]
-    else:
-        targets = graph.leaf_nodes()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
+def migrate(*, before: bool, migration: str = MIGRATION) -> Apps:
+    return migrations.migrate(APP, migration, before=before)
 
 
 @pytest.fixture
 def old_models() -> Iterator[Apps]:
-    try:
-        yield migrate(before=True)
-    finally:
-        migrate(before=False)  # whatever happened: the next tests need the latest schema
+    with migrations.just_before(APP, MIGRATION) as models:
+        yield models
 
 
 def test_existing_reveals_get_their_entries_topics_and_the_way_back_works(old_models):

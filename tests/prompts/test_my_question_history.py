@@ -25,8 +25,9 @@ from tests.factories import PromptFactory, as_prompt, new_user
 
 pytestmark = pytest.mark.django_db
 
-# Midday in London: the same date in every zone the cast uses.
-NOW = datetime(2026, 5, 14, 12, 0, tzinfo=UTC)
+# 03:00 UTC: Thursday 14 May is the couple day of everyone here (Robin's afternoon in
+# Auckland, Sam's Wednesday evening in Los Angeles, Cleo's early morning in London).
+NOW = datetime(2026, 5, 14, 3, 0, tzinfo=UTC)
 
 
 def fresh(user: User) -> User:
