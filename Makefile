@@ -71,10 +71,11 @@ test: $(VENV)/.installed-dev lint typecheck
 	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-clock: $(VENV)/.installed-dev
-	@for at in $(CLOCK_TIMES); do \
+	@failed=""; for at in $(CLOCK_TIMES); do \
 		echo "==> the clock pinned at $$at UTC"; \
-		NUZZLE_TEST_NOW=$$at $(BIN)/pytest -n $(TEST_WORKERS) -q $(CLOCK_TESTS) || exit 1; \
-	done
+		NUZZLE_TEST_NOW=$$at $(BIN)/pytest -n $(TEST_WORKERS) -q $(CLOCK_TESTS) || failed="$$failed $$at"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "==> failed with the clock pinned at:$$failed UTC"; exit 1; fi
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .

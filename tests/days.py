@@ -51,32 +51,34 @@ def at_couple_day(shared: date | str, user: User, hour: int = 12) -> datetime:
     return local_time(day_of(shared, user), user.timezone, hour)
 
 
-def together(a: User, b: User, *, after: datetime | None = None) -> datetime:
-    """The first whole hour (from `after`, by default now) at which both live the same
-    couple day: for "both today cards show" tests."""
-    zone = shared_zone(a)
+def _first_hour(
+    zones: tuple[str, ...], shared: str, *, same: bool, after: datetime | None
+) -> datetime:
     start = (after or datetime.now(UTC)).replace(minute=30, second=0, microsecond=0)
     for hours in range(48):
         instant = start + timedelta(hours=hours)
-        if couple_day(local_date(a.timezone, instant), a.timezone, zone) == couple_day(
-            local_date(b.timezone, instant), b.timezone, zone
-        ):
+        days = {couple_day(local_date(zone, instant), zone, shared) for zone in zones}
+        if (len(days) == 1) == same:
             return instant
-    raise AssertionError("the two never share a couple day")
+    raise AssertionError(f"no hour when {zones} {'share' if same else 'split'} a couple day")
+
+
+def together_in(*zones: str, shared: str, after: datetime | None = None) -> datetime:
+    """The first half past the hour (from `after`, by default now) at which people in
+    these zones all live the same couple day of the shared zone."""
+    return _first_hour(zones, shared, same=True, after=after)
+
+
+def together(a: User, b: User, *, after: datetime | None = None) -> datetime:
+    """The first half past the hour at which the two live the same couple day: for
+    "both today cards show" tests."""
+    return together_in(a.timezone, b.timezone, shared=shared_zone(a), after=after)
 
 
 def apart(a: User, b: User, *, after: datetime | None = None) -> datetime:
-    """The first whole hour at which the two live different couple days (for partners
-    more than twelve hours apart there is one every day)."""
-    zone = shared_zone(a)
-    start = (after or datetime.now(UTC)).replace(minute=30, second=0, microsecond=0)
-    for hours in range(48):
-        instant = start + timedelta(hours=hours)
-        if couple_day(local_date(a.timezone, instant), a.timezone, zone) != couple_day(
-            local_date(b.timezone, instant), b.timezone, zone
-        ):
-            return instant
-    raise AssertionError("the two always share a couple day")
+    """The first half past the hour at which the two live different couple days (for
+    partners more than twelve hours apart there is one every day)."""
+    return _first_hour((a.timezone, b.timezone), shared_zone(a), same=False, after=after)
 
 
 def frozen(instant: datetime) -> time_machine.travel:

@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
+import time_machine
 from playwright.sync_api import sync_playwright
 
+from tests import days
 from tests.browser.journey import CHROMIUM, DESKTOP, launch_chromium
 
 if TYPE_CHECKING:
@@ -66,6 +68,21 @@ def site(live_server, settings):
     """The live server, with invite links pointing at it rather than at SITE_URL's default."""
     settings.SITE_URL = live_server.url
     return live_server
+
+
+# The zones the journeys pair people in (London first: the inviter's, so the shared one).
+JOURNEY_ZONES = ("Europe/London", "America/New_York", "Asia/Kolkata")
+
+
+@pytest.fixture
+def one_couple_day() -> Iterator[None]:
+    """The server's clock (it shares this process) moved on to the next half hour at
+    which people in London, New York and Kolkata all live one couple day of London's:
+    a journey about a flow between partners must not depend on the hour it runs at.
+    The day rule itself has its own journey (test_long_distance_journey.py)."""
+    instant = days.together_in(*JOURNEY_ZONES, shared=JOURNEY_ZONES[0])
+    with time_machine.travel(instant, tick=True):
+        yield
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ from tests.browser.journey import (
 )
 from tests.factories import couple_of, new_user
 
-pytestmark = pytest.mark.browser
+# Partners here live one couple day whatever the hour (see conftest.one_couple_day).
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("one_couple_day")]
 
 PASSWORD = "a calm evening walk"
 MARKER = "lighthouse-marmalade-4127"  # A's answer: unique, so finding it proves where it went

@@ -36,7 +36,8 @@ from tests.browser.journey import (
 from tests.factories import PASSWORD as FACTORY_PASSWORD
 from tests.factories import couple_of, new_user
 
-pytestmark = pytest.mark.browser
+# Partners here live one couple day whatever the hour (see conftest.one_couple_day).
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("one_couple_day")]
 
 PASSWORD = "a calm evening walk"
 # Unique answers, so finding one in a page proves where it went.
