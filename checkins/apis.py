@@ -18,8 +18,8 @@ from nuzzle.couples.scoping import requester
 from nuzzle.lib.api import (
     PageQuerySerializer,
     Pagination,
-    StrictCharField,
     StrictIntegerField,
+    WordsField,
     paginated,
 )
 from nuzzle.lib.timezones import local_date
@@ -118,7 +118,7 @@ class CheckinQuestionsApi(APIView):
 
 class CheckinAnswerInputSerializer(serializers.Serializer):
     question_id = StrictIntegerField(min_value=1)
-    text = StrictCharField(max_length=ANSWER_MAX_LENGTH, allow_blank=True)
+    text = WordsField(max_length=ANSWER_MAX_LENGTH, allow_blank=True)
 
 
 class CheckinTodayApi(APIView):
@@ -192,7 +192,7 @@ class CheckinListApi(APIView):
 class CheckinResponseCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         reaction = serializers.ChoiceField(choices=Reaction.choices, required=False)
-        text = StrictCharField(max_length=REPLY_MAX_LENGTH, required=False, allow_blank=True)
+        text = WordsField(max_length=REPLY_MAX_LENGTH, required=False, allow_blank=True)
 
     @extend_schema(
         request=InputSerializer,

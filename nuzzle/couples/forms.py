@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from nuzzle.lib.forms import WordsField
 from nuzzle.lib.timezones import timezone_choices
 
 
@@ -18,7 +19,7 @@ class TimezoneField(forms.ChoiceField):
 
 
 class SignupForm(forms.Form):
-    display_name = forms.CharField(
+    display_name = WordsField(
         label="Your name",
         max_length=50,
         help_text="How your partner will see you.",
@@ -64,7 +65,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(label="Your name", max_length=50)
+    display_name = WordsField(label="Your name", max_length=50)
     timezone = TimezoneField(help_text="Your own days and reminders follow this zone.")
     allow_sensitive_questions = forms.BooleanField(
         label="Include sensitive questions",
