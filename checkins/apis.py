@@ -19,8 +19,8 @@ from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib.api import (
     PageQuerySerializer,
     Pagination,
-    StrictCharField,
     StrictIntegerField,
+    WordsField,
     paginated,
 )
 from prompts.selectors import checkin_questions_for
@@ -129,7 +129,7 @@ class CheckinQuestionsApi(APIView):
 
 class CheckinAnswerInputSerializer(serializers.Serializer):
     question_id = StrictIntegerField(min_value=1)
-    text = StrictCharField(max_length=ANSWER_MAX_LENGTH, allow_blank=True)
+    text = WordsField(max_length=ANSWER_MAX_LENGTH, allow_blank=True)
 
 
 class CheckinTodayApi(APIView):
@@ -203,7 +203,7 @@ class CheckinListApi(APIView):
 class CheckinResponseCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         reaction = serializers.ChoiceField(choices=Reaction.choices, required=False)
-        text = StrictCharField(max_length=REPLY_MAX_LENGTH, required=False, allow_blank=True)
+        text = WordsField(max_length=REPLY_MAX_LENGTH, required=False, allow_blank=True)
 
     @extend_schema(
         request=InputSerializer,

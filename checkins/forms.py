@@ -16,6 +16,7 @@ from checkins.models import (
     Visibility,
 )
 from checkins.services import AnswerInput
+from nuzzle.lib.forms import WordsField
 from prompts.models import Prompt
 
 
@@ -55,11 +56,12 @@ class CheckinForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.questions = questions
         for question in questions:
-            self.fields[f"answer_{question.pk}"] = forms.CharField(
+            self.fields[f"answer_{question.pk}"] = WordsField(
                 label=question.text,
                 required=False,
                 max_length=ANSWER_MAX_LENGTH,
-                widget=forms.Textarea(attrs={"rows": 2, "maxlength": ANSWER_MAX_LENGTH}),
+                draft=True,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
 
     def answer_fields(self) -> list[forms.BoundField]:
@@ -74,9 +76,5 @@ class CheckinForm(forms.Form):
 
 class ResponseForm(forms.Form):
     reaction = forms.ChoiceField(choices=[("", "No reaction"), *Reaction.choices], required=False)
-    text = forms.CharField(
-        label="Reply",
-        required=False,
-        max_length=REPLY_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": REPLY_MAX_LENGTH}),
-    )
+    # The card renders its own reply input (templates/checkins/_checkin_card.html).
+    text = WordsField(label="Reply", required=False, max_length=REPLY_MAX_LENGTH)

@@ -61,7 +61,13 @@ def checkin(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def checkin_respond(request: HttpRequest, checkin_id: int) -> HttpResponse:
-    """Turn toward my partner's check-in (a reaction and/or a short reply)."""
+    """Turn toward my partner's check-in (a reaction and/or a short reply).
+
+    When it can't be sent (a reply over the limit, say), the reply comes back in its
+    field with the reason: in the card's fragment with htmx, and without JavaScript on
+    a page of its own (the card alone) rather than a redirect that would drop it.
+    Other refusals without JavaScript (a reaction to my own check-in) are a message on
+    the page the form came from."""
     user = requester(request)
     form = ResponseForm(request.POST)
     error = None
@@ -76,16 +82,24 @@ def checkin_respond(request: HttpRequest, checkin_id: int) -> HttpResponse:
         )
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
-    if request.htmx:  # type: ignore[attr-defined]
+    htmx = bool(request.htmx)  # type: ignore[attr-defined]
+    if htmx or (error and request.POST.get("text", "").strip()):
         found = selectors.checkin_list(user=user).filter(pk=checkin_id).first()
         if found is None:
             raise Http404
-        return render(
-            request,
-            "checkins/_checkin_card.html",
-            {"checkin": found, "error": error, "respondable": True},
-            status=400 if error else 200,
-        )
+        if htmx or found.author_id != user.pk:
+            return render(
+                request,
+                "checkins/_checkin_card.html" if htmx else "checkins/respond.html",
+                {
+                    "checkin": found,
+                    "error": error,
+                    "respondable": True,
+                    # Where the card's forms return to: the page it was sent from.
+                    "back_to": safe_next(request, "home").partition("#")[0],
+                },
+                status=400 if error else 200,
+            )
     if error:
         messages.error(request, error)
     else:

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from lovemaps import selectors, services
 from lovemaps.models import ANSWER_MAX_LENGTH, GUESS_MAX_LENGTH, GuessRating, LovemapEntry
 from nuzzle.couples.scoping import requester
-from nuzzle.lib.api import PageQuerySerializer, Pagination, StrictCharField, paginated
+from nuzzle.lib.api import PageQuerySerializer, Pagination, WordsField, paginated
 from nuzzle.lib.errors import NotFound
 from prompts.models import Prompt
 
@@ -97,7 +97,7 @@ class LovemapMineApi(APIView):
 
 class LovemapMineTopicApi(APIView):
     class InputSerializer(serializers.Serializer):
-        answer = StrictCharField(max_length=ANSWER_MAX_LENGTH)
+        answer = WordsField(max_length=ANSWER_MAX_LENGTH)
 
     @extend_schema(
         request=InputSerializer,
@@ -147,7 +147,7 @@ class LovemapPartnerApi(APIView):
 
 class LovemapRevealApi(APIView):
     class InputSerializer(serializers.Serializer):
-        guess = StrictCharField(max_length=GUESS_MAX_LENGTH, required=False, allow_blank=True)
+        guess = WordsField(max_length=GUESS_MAX_LENGTH, required=False, allow_blank=True)
 
     class OutputSerializer(serializers.Serializer):
         topic = TopicOutputSerializer()

@@ -1,23 +1,66 @@
 """Love-map pages: an overview of freshness, my map, and my map of my partner (guess,
 reveal, rate). Every form is a plain POST that redirects back to the topic's card
-(`next` carries its anchor), so the pages work the same with or without JavaScript."""
+(`next` carries its anchor), so the pages work the same with or without JavaScript.
+An answer or a guess that can't be taken (too long, say) is never dropped: the topic
+comes back on a page of its own with the words in their field and the reason."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from lovemaps import selectors, services
-from lovemaps.models import GuessRating
+from lovemaps.models import ANSWER_MAX_LENGTH, GUESS_MAX_LENGTH, GuessRating
 from nuzzle.couples.scoping import couple_context, requester
-from nuzzle.lib.forms import service_error
+from nuzzle.lib.forms import WordsField, service_error
 from nuzzle.lib.http import safe_next
 from prompts.models import Prompt
+
+
+class AnswerForm(forms.Form):
+    answer = WordsField(
+        label="Your answer",
+        max_length=ANSWER_MAX_LENGTH,
+        draft=True,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write an answer first."},
+    )
+
+
+class GuessForm(forms.Form):
+    guess = WordsField(
+        label="Your guess (optional)",
+        max_length=GUESS_MAX_LENGTH,
+        required=False,
+        draft=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def _refused(request: HttpRequest, topic_id: int, form: forms.Form, *, action: str) -> HttpResponse:
+    """The topic alone, with the form as sent (words kept) and why it was refused."""
+    topic = selectors.lovemap_topics().filter(pk=topic_id).first()
+    if topic is None:
+        raise Http404
+    context = couple_context(requester(request))
+    return render(
+        request,
+        "lovemaps/refused.html",
+        {
+            "topic": topic,
+            "form": form,
+            "action": action,
+            "partner": context.partner if context else None,
+            "next": safe_next(request, "lovemap-mine" if action == "answer" else "lovemap-partner"),
+        },
+        status=400,
+    )
 
 
 def _domain_filter(request: HttpRequest) -> str:
@@ -95,16 +138,17 @@ def _act(
 @require_POST
 def answer(request: HttpRequest, topic_id: int) -> HttpResponse:
     user = requester(request)
-    text = request.POST.get("answer", "")
-    if not text.strip():
-        messages.error(request, "Write an answer first.")
-        return redirect(safe_next(request, "lovemap-mine"))
-    return _act(
-        request,
-        lambda: services.lovemap_answer(user=user, topic_id=topic_id, text=text),
-        done="Saved.",
-        back="lovemap-mine",
-    )
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        text = form.cleaned_data["answer"]
+        error = service_error(
+            lambda: services.lovemap_answer(user=user, topic_id=topic_id, text=text)
+        )
+        if error is None:
+            messages.success(request, "Saved.")
+            return redirect(safe_next(request, "lovemap-mine"))
+        form.add_error("answer", error)
+    return _refused(request, topic_id, form, action="answer")
 
 
 @login_required
@@ -123,13 +167,16 @@ def confirm(request: HttpRequest, topic_id: int) -> HttpResponse:
 @require_POST
 def reveal(request: HttpRequest, topic_id: int) -> HttpResponse:
     user = requester(request)
-    guess = request.POST.get("guess", "")
-    return _act(
-        request,
-        lambda: services.lovemap_reveal(user=user, topic_id=topic_id, guess=guess),
-        done="",
-        back="lovemap-partner",
-    )
+    form = GuessForm(request.POST)
+    if form.is_valid():
+        guess = form.cleaned_data["guess"]
+        error = service_error(
+            lambda: services.lovemap_reveal(user=user, topic_id=topic_id, guess=guess)
+        )
+        if error is None:
+            return redirect(safe_next(request, "lovemap-partner"))
+        form.add_error("guess", error)
+    return _refused(request, topic_id, form, action="reveal")
 
 
 @login_required

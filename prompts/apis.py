@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nuzzle.couples.scoping import requester
-from nuzzle.lib.api import PageQuerySerializer, Pagination, StrictCharField, paginated
+from nuzzle.lib.api import PageQuerySerializer, Pagination, WordsField, paginated
 from nuzzle.lib.choices import Reaction
 from nuzzle.lib.errors import NotFound
 from prompts import daily, selectors
@@ -92,7 +92,7 @@ class QuestionTodayApi(APIView):
 
 class QuestionAnswerApi(APIView):
     class InputSerializer(serializers.Serializer):
-        text = StrictCharField(max_length=ANSWER_MAX_LENGTH)
+        text = WordsField(max_length=ANSWER_MAX_LENGTH)
 
     @extend_schema(
         request=InputSerializer,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,32 +15,59 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from nuzzle.couples.scoping import couple_context, requester
-from nuzzle.lib.forms import service_error
+from nuzzle.lib.forms import WordsField, service_error
 from nuzzle.lib.http import safe_next
 from prompts import daily, selectors
+from prompts.models import ANSWER_MAX_LENGTH
 
 HISTORY_PAGE_SIZE = 10
 
 
+class AnswerForm(forms.Form):
+    """My answer to a daily question: over-long text is refused whole, never cut."""
+
+    text = WordsField(
+        max_length=ANSWER_MAX_LENGTH, error_messages={"required": "Write an answer first."}
+    )
+
+    def error(self) -> str | None:
+        return " ".join(str(message) for message in self.errors.get("text", [])) or None
+
+
 def _card(request: HttpRequest, question_id: int, error: str | None = None) -> HttpResponse:
+    """The question's card, as an htmx fragment; without JavaScript (only after an
+    error) the same card on a page of its own, so a refused answer stays in its field
+    instead of being dropped by a redirect."""
     user = requester(request)
     view = selectors.question_view_get(user=user, question_id=question_id)
     if view is None:
         raise Http404
     return render(
         request,
-        "prompts/_question_card.html",
-        {"q": view, "error": error, "partner": couple_context(user).partner},  # type: ignore[union-attr]
+        "prompts/_question_card.html" if request.htmx else "prompts/question_answer.html",  # type: ignore[attr-defined]
+        {
+            "q": view,
+            "error": error,
+            "partner": couple_context(user).partner,  # type: ignore[union-attr]
+            "back_to": safe_next(request, "question").partition("#")[0],
+        },
         status=400 if error else 200,
     )
 
 
 def _act(
-    request: HttpRequest, question_id: int, action: Callable[[], object], done: str
+    request: HttpRequest,
+    question_id: int,
+    action: Callable[[], object],
+    done: str,
+    *,
+    keep_on_error: bool = False,
 ) -> HttpResponse:
-    """Run one service call for a question form and answer as htmx or plain POST."""
+    """Run one service call for a question form and answer as htmx or plain POST.
+    With `keep_on_error`, a refusal without JavaScript shows the card with the text
+    kept, rather than a message on the page the form came from."""
     error = service_error(action)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx or (error and keep_on_error):  # type: ignore[attr-defined]
         return _card(request, question_id, error)
     if error:
         messages.error(request, error)
@@ -75,18 +103,17 @@ def question(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
-    text = request.POST.get("text", "")
-    if not text.strip():
-        if request.htmx:  # type: ignore[attr-defined]
-            return _card(request, question_id, "Write an answer first.")
-        messages.error(request, "Write an answer first.")
-        return redirect(safe_next(request, "question"))
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return _card(request, question_id, form.error())
     user = requester(request)
+    text = form.cleaned_data["text"]
     return _act(
         request,
         question_id,
         lambda: daily.question_answer(user=user, question_id=question_id, text=text),
         "Answer saved.",
+        keep_on_error=True,
     )
 
 

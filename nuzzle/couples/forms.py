@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
 from nuzzle.couples.models import User
+from nuzzle.lib.forms import WordsField
 from nuzzle.lib.text import one_line
 from nuzzle.lib.timezones import timezone_choices
 from nuzzle.lib.validators import validate_single_line
@@ -22,7 +23,7 @@ class TimezoneField(forms.ChoiceField):
 
 
 class SignupForm(forms.Form):
-    display_name = forms.CharField(
+    display_name = WordsField(
         label="Your name",
         max_length=50,
         validators=[validate_single_line],
@@ -85,9 +86,7 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(
-        label="Your name", max_length=50, validators=[validate_single_line]
-    )
+    display_name = WordsField(label="Your name", max_length=50, validators=[validate_single_line])
     timezone = TimezoneField(help_text="Your own days and reminders follow this zone.")
     allow_sensitive_questions = forms.BooleanField(
         label="Include sensitive questions",

@@ -142,14 +142,18 @@ def _series(key: str, name: str, days: list[MoodDay]) -> Series:
         run.append(f"{point.x},{point.y}")
     if len(run) > 1:
         lines.append(" ".join(run))
+    # The name is a bidi isolate (FSI ... PDI, the plain-text dir="auto"): these sentences
+    # go where markup can't (the SVG's description), and a right-to-left name followed by
+    # ": 1 check-in" would otherwise pull the number and colon to its side.
+    who = f"\u2068{name}\u2069"
     if points:
         average = mean(point.mood for point in points)
         summary = (
-            f"{name}: {len(points)} check-in{'s' if len(points) != 1 else ''}, "
+            f"{who}: {len(points)} check-in{'s' if len(points) != 1 else ''}, "
             f"mostly {Mood(round(average)).label.lower()}"
         )
     else:
-        summary = f"{name}: no check-ins in these 30 days"
+        summary = f"{who}: no check-ins in these 30 days"
     return Series(key=key, name=name, points=points, lines=lines, summary=summary)
 
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, ServiceError
+from nuzzle.lib.forms import normalise_newlines, too_long_message
 from nuzzle.lib.timezones import accepted_timezone_names, validate_timezone
 from nuzzle.lib.validators import validate_single_line, without_constraint_names
 
@@ -82,6 +83,26 @@ class StrictCharField(serializers.CharField):
             self.fail("max_length", max_length=self.max_length)
         value: str = super().to_internal_value(data)
         return value
+
+
+class WordsField(StrictCharField):
+    """A person's own words (an answer, a reply, a guess), as the pages take them.
+
+    Line breaks count as one character: CRLF (and a lone CR) becomes LF before the
+    length check, as on the pages (`nuzzle.lib.forms.normalise_newlines`), so a
+    client that counts what the person sees is never refused for its line endings,
+    and the stored text is the same whichever way it came. Over-long text is a 400
+    saying by how much; nothing is cut and nothing is stored.
+    """
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, str):
+            data = normalise_newlines(data)
+            if self.max_length is not None and len(data) > self.max_length:
+                raise serializers.ValidationError(
+                    too_long_message(limit=self.max_length, length=len(data)), code="max_length"
+                )
+        return super().to_internal_value(data)
 
 
 class StrictBooleanField(serializers.BooleanField):

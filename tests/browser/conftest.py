@@ -87,11 +87,29 @@ def one_couple_day() -> Iterator[None]:
 
 @pytest.fixture
 def browser_errors() -> list[str]:
-    """Console errors and uncaught exceptions from every page a test opened.
+    """Console errors, uncaught exceptions and Content-Security-Policy violations from
+    every page a test opened.
 
-    A Content-Security-Policy refusal (an inline script or style) is reported here too.
+    A test that provokes an error on purpose (Chromium logs every 4xx response to the
+    console) removes what it expected; whatever is left when the test ends fails it (see
+    `person`).
     """
     return []
+
+
+# Reports each Content-Security-Policy violation in the page to the test, as it happens
+# (on first load and after every htmx swap). Chromium logs them to the console too; the
+# event is the precise record (directive, source, sample) and doesn't rest on the
+# console's wording. It needs JavaScript: without it, the console is the record.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  var where = event.sourceFile ? " at " + event.sourceFile + ":" + event.lineNumber : "";
+  var sample = event.sample ? " (" + event.sample + ")" : "";
+  window.__nuzzleCspViolation(
+    event.violatedDirective + " refused " + (event.blockedURI || "?") + where + sample
+  );
+}, true);
+"""
 
 
 @pytest.fixture
@@ -99,8 +117,14 @@ def person(browser, site, browser_errors) -> Iterator[Callable[..., Page]]:
     """`person(timezone_id=..., javascript=True)` → a page in a new browser context.
 
     Each context has its own cookies, so two contexts are two people on two devices.
+    When the test ends, any console error, uncaught exception or Content-Security-Policy
+    violation seen on any of its pages (and not removed from `browser_errors` by the test,
+    which may do so only for errors it caused on purpose) fails the test: a clean console
+    on every page and every htmx swap is part of what these journeys check.
+    CSP violations are also kept apart, where a test cannot clear them.
     """
     contexts: list[BrowserContext] = []
+    violations: list[str] = []
 
     def open_page(
         *,
@@ -117,11 +141,22 @@ def person(browser, site, browser_errors) -> Iterator[Callable[..., Page]]:
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
+
+        def on_violation(source: Any, report: str) -> None:
+            line = f"{source['page'].url}: Content-Security-Policy: {report}"
+            violations.append(line)
+            browser_errors.append(line)
+
+        if javascript:
+            context.expose_binding("__nuzzleCspViolation", on_violation)
+            context.add_init_script(_REPORT_CSP_VIOLATIONS)
         page = context.new_page()
 
         def on_console(message: Any) -> None:
             if message.type == "error":
-                browser_errors.append(f"{page.url}: {message.text}")
+                # Where it came from (a failed resource names itself only here).
+                source = (message.location or {}).get("url") or page.url
+                browser_errors.append(f"{page.url}: {message.text} [{source}]")
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: browser_errors.append(f"{page.url}: {error}"))
@@ -130,3 +165,10 @@ def person(browser, site, browser_errors) -> Iterator[Callable[..., Page]]:
     yield open_page
     for context in contexts:
         context.close()
+    problems = violations + [e for e in browser_errors if e not in violations]
+    if problems:
+        pytest.fail(
+            "the browser reported errors or Content-Security-Policy violations:\n  "
+            + "\n  ".join(problems),
+            pytrace=False,
+        )

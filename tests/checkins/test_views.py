@@ -65,7 +65,7 @@ def test_the_partner_waiting_state_is_gentle(client, cast):
     checkin_submit(user=cast.author, mood=3)
     client.force_login(cast.author)
     page = client.get("/").content.decode()
-    assert "Nothing from Sam yet today" in page
+    assert 'Nothing from <span dir="auto">Sam</span> yet today' in page
 
 
 def test_the_respond_fragment_for_htmx(client, cast):

@@ -205,7 +205,7 @@ def test_the_page_explains_asks_for_the_password_and_logs_out(
     assert page.status_code == 200
     text = page.content.decode()
     assert "Everything you wrote is deleted" in text
-    assert "Your couple with Sam ends at once" in text
+    assert 'Your couple with <span dir="auto">Sam</span> ends at once' in text
     assert "every session and every app token" in text
     assert 'name="password"' in text
     assert "/account/delete/" in client.get("/account/").content.decode()

@@ -129,19 +129,19 @@ class TestPairingPages:
         other = client.__class__()
         other.force_login(joiner)
         accept_page = other.get(f"/invite/{invite.display_code}/")
-        assert b"Join Robin?" in accept_page.content
+        assert b'Join <span dir="auto">Robin</span>?' in accept_page.content
         assert other.post(f"/invite/{invite.display_code}/")["Location"] == "/"
-        assert b'data-testid="partner-name">Robin<' in other.get("/").content
-        assert b'data-testid="partner-name">Sam<' in client.get("/").content
+        assert b'data-testid="partner-name" dir="auto">Robin<' in other.get("/").content
+        assert b'data-testid="partner-name" dir="auto">Sam<' in client.get("/").content
 
-        assert b"Unpair from Sam?" in client.get("/couple/unpair/").content
+        assert b'Unpair from <span dir="auto">Sam</span>?' in client.get("/couple/unpair/").content
         client.post("/couple/unpair/")
         assert b"Invite your partner" in other.get("/").content
 
     def test_an_anonymous_visitor_sees_who_invited_them_and_is_sent_to_sign_up(self, client):
         invite = services.invite_create(user=UserFactory(display_name="Robin"))
         page = client.get(f"/invite/{invite.display_code}/")
-        assert b"Robin invited you" in page.content
+        assert b'<span dir="auto">Robin</span> invited you' in page.content
         assert b"/signup/?next=/invite/" in page.content
         assert client.post(f"/invite/{invite.display_code}/")["Location"].startswith("/login/")
 

@@ -86,7 +86,8 @@ class TestEveryKind:
         assert message.to == [cast.author.email]
         assert message.from_email
         assert "Hi Robin," in message.body
-        assert "Hi Robin," in html_of(message)
+        # The name is isolated (dir="auto"): a right-to-left name reads right to left.
+        assert 'Hi <span dir="auto">Robin</span>,' in html_of(message)
         assert html_of(message).lstrip().lower().startswith("<!doctype html>")
 
     def test_its_button_goes_straight_to_the_right_page(self, cast, kind):

@@ -70,7 +70,7 @@ def test_the_partners_waiting_page_says_they_answered_without_showing_it(client,
     question_answer(user=cast.author, question_id=question.pk, text=SEALED)
     client.force_login(cast.partner)
     page = client.get("/question/").content.decode()
-    assert "Robin has answered" in page
+    assert '<span dir="auto">Robin</span> has answered' in page
     assert SEALED not in page
 
 
@@ -156,7 +156,8 @@ class TestPages:
         client.force_login(cast.author)
         assert "Answer" in client.get("/").content.decode()
         question_answer(user=cast.author, question_id=question.pk, text="Mine")
-        assert "sealed until Sam answers" in client.get("/").content.decode()
+        page = client.get("/").content.decode()
+        assert 'sealed until <span dir="auto">Sam</span> answers' in page
 
     def test_an_empty_answer_is_explained(self, client, cast, question):
         client.force_login(cast.author)
