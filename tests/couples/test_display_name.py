@@ -201,7 +201,8 @@ def test_the_password_reset_email_puts_an_old_multi_line_name_on_one_line(client
         message.body, "Hello Sam # Injected [click here](https://evil.example/),"
     )
     [(html, _)] = message.alternatives
-    assert "Hello Sam # Injected [click here](https://evil.example/)," in html
+    name = "Sam # Injected [click here](https://evil.example/)"
+    assert f'Hello <span dir="auto">{name}</span>,' in html
 
 
 @pytest.mark.parametrize(

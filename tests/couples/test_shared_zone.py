@@ -38,7 +38,10 @@ class TestThePage:
     def test_it_asks_which_zone_our_days_follow_offering_both_of_ours_first(self, sam, invite):
         page = logged_in(sam).get(f"/invite/{invite.display_code}/").content.decode()
         assert 'data-testid="zones-differ"' in page
-        assert "You're in America/Los_Angeles and Robin is in Pacific/Auckland" in page
+        assert (
+            'You\'re in America/Los_Angeles and <span dir="auto">Robin</span> is in '
+            "Pacific/Auckland" in page
+        )
         group = page[page.index('<optgroup label="Your zones">') :]
         group = group[: group.index("</optgroup>")]
         assert (
