@@ -29,25 +29,12 @@ from prompts.selectors import checkin_questions_for
 from prompts.services import prompt_bank_load
 from tests.conftest import token_client
 from tests.factories import new_user
+from tests.pages import SIGNED_IN_PAGES
 
 pytestmark = pytest.mark.django_db
 
 # Every page a person can open without an id in the path.
-HTML_PAGES = (
-    "/",
-    "/checkin/",
-    "/history/",
-    "/question/",
-    "/questions/",
-    "/lovemap/",
-    "/lovemap/mine/",
-    "/lovemap/partner/",
-    "/account/",
-    "/account/nudges/",
-    "/account/delete/",
-    "/couple/",
-    "/invite/",
-)
+HTML_PAGES = SIGNED_IN_PAGES
 # Every JSON endpoint a person can GET without an id in the path.
 API_READS = (
     "/api/v1/me",
