@@ -110,6 +110,8 @@ def test_partners_check_in_and_turn_toward_each_other(person, site, browser_erro
     timeline = alex.get_by_test_id("timeline")
     expect(timeline).to_contain_text(MARKER)
     expect(timeline.get_by_test_id("response")).to_contain_text(REPLY)
+    # As laid out (a flex summary once swallowed the space before the marked-up name).
+    assert timeline.locator("summary").first.inner_text() == "Turn toward Blake"
     assert_accessible(alex, "history")
 
     stored = CheckinResponse.objects.get()
