@@ -74,6 +74,7 @@ def test_an_exception_inside_an_html_view_is_still_an_html_500(monkeypatch, leni
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
     assert SECRET not in response.content.decode()
+    assert "Something went wrong on our side" in response.content.decode()  # a calm page
 
 
 def test_an_unknown_api_path_is_a_json_404(api, cast):
