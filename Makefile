@@ -77,9 +77,12 @@ test-clock: $(VENV)/.installed-dev
 	done; \
 	if [ -n "$$failed" ]; then echo "==> failed with the clock pinned at:$$failed UTC"; exit 1; fi
 
+# lint-imports checks the layering contract in pyproject.toml (imports only point down);
+# --no-cache leaves no cache directory in the checkout.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy .
