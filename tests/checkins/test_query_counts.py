@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 # context (1). The rest: check-ins, their answers, their responses (3), plus the
 # showed-up aggregate or the pagination count (1); the dashboard adds today's question
 # with its answers and reactions in one query (was 3) and love-map freshness in one
-# (was 2). Lowered with the performance work on issue 8 (bench/web.py).
+# (was 2). Lowered when the web endpoints were tuned (docs/performance.md, bench/web.py).
 PAGES = {
     "/": 9,
     "/history/": 7,

@@ -1,5 +1,6 @@
-"""What a check-in costs to write (issue 8): validation needs no queries of its own,
-and the answer does not re-read the row it has just written."""
+"""What a check-in costs to write (docs/performance.md, "What was tuned"): validation
+needs no queries of its own, and the answer does not re-read the row it has just
+written."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The dashboard's mood chart and check-in cards, as built for speed (issue 8): the
-same markup, from fewer template operations."""
+"""The dashboard's mood chart and check-in cards, as built for speed (docs/performance.md,
+"What was tuned"): the same markup, from fewer template operations."""
 
 from __future__ import annotations
 

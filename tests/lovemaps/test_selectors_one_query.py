@@ -1,5 +1,5 @@
-"""My map of my partner and love-map freshness, each one query (issue 8): statuses
-are decided in Python from the two versions the query reads."""
+"""My map of my partner and love-map freshness, each one query (docs/performance.md,
+"What was tuned"): statuses are decided in Python from the two versions the query reads."""
 
 from __future__ import annotations
 
