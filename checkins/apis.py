@@ -1,4 +1,4 @@
-"""JSON API for check-ins (API.md: Check-ins)."""
+"""JSON API for check-ins (docs/api.md: Check-ins)."""
 
 from __future__ import annotations
 

@@ -350,7 +350,7 @@ def nudge_checkin_reminder(
     }
 
 
-# --- Export: everything I wrote (PRODUCT.md §7) ------------------------------------------
+# --- Export: everything I wrote (docs/product.md: Your data) -----------------------------
 
 
 def export_checkins(*, user: User) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""JSON API for love maps (API.md: Love maps)."""
+"""JSON API for love maps (docs/api.md: Love maps)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ from prompts.models import Prompt
 
 
 def _domain_order(field: str) -> Case:
-    """Areas in the product's order (PRODUCT.md §4), not alphabetical."""
+    """Areas in the product's order (docs/product.md: Love maps), not alphabetical."""
     values = Prompt.Domain.values
     return Case(
         *(When(**{field: value}, then=Value(index)) for index, value in enumerate(values)),
@@ -376,7 +376,7 @@ def stalest_domains(couple_ids: Sequence[int]) -> dict[int, str]:
     return {couple_id: domain for couple_id, (_, domain) in best.items()}
 
 
-# --- Export: everything I wrote (PRODUCT.md §7) ------------------------------------------
+# --- Export: everything I wrote (docs/product.md: Your data) -----------------------------
 
 
 def export_lovemap_entries(*, user: User) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The Celery app and the whole beat schedule, in one place.
 
 Beat only runs a few set-based sweeps; per-person schedules live in the database as
-due times (see ARCHITECTURE.md, "How a nudge flows"). Never add one entry per user.
+due times (see docs/architecture.md, "How a nudge flows"). Never add one entry per user.
 """
 
 from __future__ import annotations

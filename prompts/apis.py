@@ -1,4 +1,4 @@
-"""JSON API for the daily question (API.md: Daily question). Every response is built
+"""JSON API for the daily question (docs/api.md: Daily question). Every response is built
 from a QuestionView (prompts.selectors), so a sealed answer cannot slip out here."""
 
 from __future__ import annotations

@@ -100,9 +100,10 @@ class Prompt(models.Model):
 
 
 class QuestionSchedule(models.Model):
-    """When a couple's next daily question is due: the next local midnight in the
-    couple's zone, stored in UTC so the sweep selects due couples with one indexed
-    range query (ARCHITECTURE.md rule 5)."""
+    """When a couple's next daily question is due: twelve hours before its next couple
+    day begins in the couple's zone (docs/days.md), stored in UTC so the sweep selects
+    due couples with one indexed range query (docs/architecture.md: schedules live in
+    the database)."""
 
     couple = models.OneToOneField(
         "couples.Couple", on_delete=models.CASCADE, related_name="question_schedule"

@@ -2,10 +2,10 @@
 can decide for thousands of couples from a few batched queries, and tests can pin
 every rule down without a database.
 
-Rules (PRODUCT.md §3): published, matching locale; never repeated for a couple until
-the bank is exhausted; rotates dimensions; starts light and deepens as the couple
-answers more; sensitive prompts only when both partners opted in; leans toward the
-love-map domain where the couple's knowledge is stalest.
+Rules (docs/product.md, the daily question): published, matching locale; never
+repeated for a couple until the bank is exhausted; rotates dimensions; starts light and
+deepens as the couple answers more; sensitive prompts only when both partners opted in;
+leans toward the love-map domain where the couple's knowledge is stalest.
 
 The rules run over a `CandidateIndex`: the bank as bitmaps over prompt ids (bit n set:
 prompt n is in the set), built once per sweep. Filtering the bank for one couple is

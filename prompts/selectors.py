@@ -111,7 +111,7 @@ def _view(
             question.status == DailyQuestion.Status.CLOSED or now >= question.closes_at
         )
     else:
-        # A couple I am no longer in: my own words stay mine (PRODUCT.md §1), and nothing
+        # A couple I am no longer in: my own words stay mine (docs/product.md), and nothing
         # my ex-partner wrote leaves this function, not their answer, not their reaction.
         # That they had answered is what the reveal says already; a question left
         # unrevealed will never be answered now.
@@ -169,9 +169,9 @@ def question_history(*, user: User) -> QuerySet[DailyQuestion]:
 
     Our current couple's questions (not the passed ones), and from the couples I was
     in before, the ones I answered: what I wrote stays mine, in my history, after
-    unpairing and in a later couple (PRODUCT.md §1). Nothing else of an earlier couple
-    is listed, and its answers and reactions are read only where they are mine, so an
-    ex-partner's words are never even fetched (question_view drops them too).
+    unpairing and in a later couple (docs/product.md: Unpair). Nothing else of an
+    earlier couple is listed, and its answers and reactions are read only where they are
+    mine, so an ex-partner's words are never even fetched (question_view drops them too).
 
     Four queries with the count, whatever the history's length: the questions (of my
     couples only: `couple_id IN (...)` keeps to the couple index), the pagination
@@ -400,7 +400,7 @@ def reveal_times(
     return times
 
 
-# --- Export: everything I wrote (PRODUCT.md §7) ------------------------------------------
+# --- Export: everything I wrote (docs/product.md: Your data) -----------------------------
 
 
 def export_question_answers(*, user: User) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Schemathesis over the whole JSON API (RELIABILITY.md, "Bad input"; API.md).
+"""Schemathesis over the whole JSON API (docs/reliability.md: Bad input; docs/api.md).
 
 The OpenAPI schema is loaded from the app itself (`GET /api/schema/`, in-process through
 the WSGI application; no server). Every operation in it becomes one pytest item, and
@@ -86,14 +86,14 @@ CONFIG = schemathesis.Config.from_dict(
             {
                 # positive_data_acceptance does not apply: a generated email/password
                 # pair is never a real account, and wrong credentials are a 400 by
-                # contract (API.md). Success is covered by `test_success_paths_conform`.
+                # contract (docs/api.md). Success is covered by `test_success_paths_conform`.
                 "include-method": "POST",
                 "include-path": "/api/v1/auth/token",
                 "checks": {"positive_data_acceptance": {"enabled": False}},
             },
             {
                 # The requester is paired, so a valid invite or join request is answered
-                # 409 "already paired" (documented, API.md). The check still holds
+                # 409 "already paired" (documented, docs/api.md). The check still holds
                 # otherwise: a schema-valid body must never be a 400.
                 "include-method": "POST",
                 "include-path-regex": r"^/api/v1/couple/(invites|join)$",
@@ -106,7 +106,7 @@ CONFIG = schemathesis.Config.from_dict(
             {
                 # positive_data_acceptance does not apply: deleting my account needs my
                 # real password, and a generated one is never it: a correct 400 keyed
-                # `password` (API.md), with nothing deleted, so the cast and its token
+                # `password` (docs/api.md), with nothing deleted, so the cast and its token
                 # stay for every other example. Success is covered by
                 # `test_account_deletion_conforms`.
                 "include-method": "DELETE",
@@ -124,10 +124,10 @@ CONFIG = schemathesis.Config.from_dict(
             },
             {
                 # positive_data_acceptance does not apply: the nudge time must lie
-                # outside the quiet hours (PRODUCT.md §6), a rule across three fields and
-                # the stored preferences that no static schema can say; a generated
-                # body often breaks it, a correct 400 keyed `nudge_time`. Success is
-                # covered by `test_nudge_success_paths_conform`.
+                # outside the quiet hours (docs/product.md: Email nudges), a rule across
+                # three fields and the stored preferences that no static schema can say;
+                # a generated body often breaks it, a correct 400 keyed `nudge_time`.
+                # Success is covered by `test_nudge_success_paths_conform`.
                 "include-method": "PATCH",
                 "include-path": "/api/v1/me/preferences",
                 "checks": {"positive_data_acceptance": {"enabled": False}},

@@ -1,10 +1,14 @@
-"""The documentation stays true to the code: docs/api.md lists every API route and method
-(and nothing as available that the code does not have), and the READMEs' links lead to
-files in the repository."""
+"""The documentation stays true to the code and to itself: docs/api.md lists every API
+route and method (and nothing as available that the code does not have); every link in
+the README, CONTRIBUTING and docs/ leads to a file (and a heading) in the repository; and
+the design documents are the repository's own, in docs/, with nothing pointing elsewhere."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,12 +17,21 @@ from django.urls import URLPattern, URLResolver
 from nuzzle import api_urls
 
 REPO = Path(__file__).resolve().parent.parent
-API_DOC = REPO / "docs" / "api.md"
+DOCS = REPO / "docs"
+API_DOC = DOCS / "api.md"
 PLANNED = "## Planned (not yet implemented)"
 METHODS = ("get", "post", "put", "patch", "delete")
 DOCUMENTED = re.compile(r"`(GET|POST|PUT|PATCH|DELETE) (/api/[^`\s]*)`")
 # Markdown links and images: [text](target) and ![alt](target); <img src="target">.
 LINK = re.compile(r"\]\(([^)\s]+)\)|<img[^>]* src=\"([^\"]+)\"")
+# Every Markdown document a newcomer reads: the two at the top and everything in docs/.
+MARKDOWN = ["README.md", "CONTRIBUTING.md", *sorted(f"docs/{p.name}" for p in DOCS.glob("*.md"))]
+FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
+# The design documents once lived in a folder outside the repository, under upper-case
+# names. Written as patterns that do not match themselves, so this file passes its own test.
+OLD_DOC_NAME = re.compile(rb"\b(?:API|PRODUCT|RELIABILITY|ARCHITECTURE)[.]md\b")
+OUTSIDE_FOLDER = re.compile(rb"\bshared[/]")
 
 
 def routes() -> set[tuple[str, str]]:
@@ -68,16 +81,66 @@ def test_nothing_built_is_still_listed_as_planned():
     assert not done, f"Built already: move these out of '{PLANNED}' in docs/api.md: {done}"
 
 
-@pytest.mark.parametrize("name", ["README.md", "CONTRIBUTING.md", "docs/api.md"])
-def test_relative_links_lead_to_files_in_the_repository(name):
+def anchors(document: Path) -> set[str]:
+    """The anchors GitHub gives a Markdown document's headings: lower case, punctuation
+    dropped, spaces as hyphens, "-1", "-2"... after repeats. Code blocks have none."""
+    text = FENCE.sub("", document.read_text(encoding="utf-8"))
+    seen: Counter[str] = Counter()
+    found = set()
+    for heading in HEADING.findall(text):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        found.add(f"{slug}-{seen[slug]}" if seen[slug] else slug)
+        seen[slug] += 1
+    return found
+
+
+def test_the_anchors_are_the_ones_github_makes():
+    assert {"planned-not-yet-implemented", "conventions"} <= anchors(API_DOC)
+
+
+@pytest.mark.parametrize("name", MARKDOWN)
+def test_relative_links_lead_to_files_and_headings_in_the_repository(name):
     document = REPO / name
-    for markdown, image in LINK.findall(document.read_text(encoding="utf-8")):
-        target = (markdown or image).split("#")[0]
-        if not target or re.match(r"^[a-z]+:", target):
-            continue  # a link within the page, or to a web address
-        resolved = (document.parent / target).resolve()
-        assert resolved.is_relative_to(REPO), f"{name}: {target} points outside the repository"
+    text = FENCE.sub("", document.read_text(encoding="utf-8"))
+    for markdown, image in LINK.findall(text):
+        link = markdown or image
+        if re.match(r"^[a-z]+:", link):
+            continue  # a web address
+        target, _, anchor = link.partition("#")
+        resolved = (document.parent / target).resolve() if target else document
+        assert resolved.is_relative_to(REPO), f"{name}: {link} points outside the repository"
         assert resolved.exists(), f"{name}: {target} does not exist"
+        if anchor and resolved.suffix == ".md":
+            assert anchor in anchors(resolved), f"{name}: {link} names no heading there"
+
+
+def test_the_readme_and_contributing_link_every_document_in_docs():
+    for name in ("README.md", "CONTRIBUTING.md"):
+        text = (REPO / name).read_text(encoding="utf-8")
+        for document in sorted(DOCS.glob("*.md")):
+            assert f"(docs/{document.name})" in text, f"{name} does not link docs/{document.name}"
+
+
+def tracked_files() -> list[Path]:
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("needs a git checkout to list the tracked files")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    return [REPO / name for name in listed.decode().split("\0") if name]
+
+
+def test_no_tracked_file_points_at_design_documents_outside_the_repository():
+    """Everything cites docs/product.md, docs/architecture.md, docs/reliability.md and
+    docs/api.md, never the old upper-case names or the folder they came from."""
+    stale = []
+    for path in tracked_files():
+        if not path.is_file():
+            continue  # deleted in the working tree, not yet committed
+        for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+            if OLD_DOC_NAME.search(line) or OUTSIDE_FOLDER.search(line):
+                stale.append(f"{path.relative_to(REPO)}:{number}")
+    assert not stale, f"Point these at the documents in docs/: {stale}"
 
 
 def test_the_readme_says_how_to_choose_the_port_and_create_a_postgresql_database():

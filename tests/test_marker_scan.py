@@ -1,6 +1,6 @@
 """One couple's words reach no one else: not a page, an htmx fragment, an API answer,
-an admin page, an export, an email or a log line (RELIABILITY.md, "Access control and
-privacy").
+an admin page, an export, an email or a log line (docs/reliability.md: Access control
+and privacy).
 
 A unique marker is planted in every kind of content couple A writes. Then everything
 anyone else can get is fetched: every route in the URL configuration (walked, so a

@@ -1,4 +1,4 @@
-"""JSON API for accounts and couples (API.md: Account, Couple).
+"""JSON API for accounts and couples (docs/api.md: Account, Couple).
 
 One view per path; each method parses input, calls one service or selector, and
 formats the output. Validation lives in the services and the models.
@@ -166,7 +166,7 @@ class AuthLogoutApi(APIView):
 
 class _BodyOnDeleteSchema(AutoSchema):
     """Document the request body of DELETE too. drf-spectacular documents bodies for
-    PUT, PATCH and POST only, but `DELETE /me` carries the password (API.md)."""
+    PUT, PATCH and POST only, but `DELETE /me` carries the password (docs/api.md)."""
 
     def _get_request_body(self, direction: str = "request") -> Any:
         if self.method != "DELETE":

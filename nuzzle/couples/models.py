@@ -148,7 +148,7 @@ class Membership(models.Model):
         return f"membership {self.pk} (couple {self.couple_id}, user {self.user_id})"
 
 
-# Codes are typed by people: no 0/O, 1/I/L or U; 20 symbols of 31 ≈ 99 bits.
+# Codes are typed by people: no 0/O, 1/I/L or U; 20 symbols of 30 ≈ 98 bits.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 INVITE_CODE_LENGTH = 20
 
@@ -199,7 +199,7 @@ class Invite(models.Model):
 
     class Meta:
         constraints: ClassVar = [
-            # At most one live invite per person (PRODUCT.md §1): `invite_create` revokes
+            # At most one live invite per person (docs/product.md): `invite_create` revokes
             # the earlier ones under a lock on the inviter; this is the database's word
             # on it. An expired invite counts until revoked (a predicate cannot use the
             # clock); `invite_create` revokes those too.

@@ -255,7 +255,7 @@ def couple_end(*, user: User) -> Couple:
 
 
 def user_delete(*, user: User, password: str) -> None:
-    """Delete my account (PRODUCT.md §7), effective on the very next request.
+    """Delete my account (docs/product.md: Your data), effective on the very next request.
 
     The password is checked first; a wrong one raises ValidationError keyed `password`
     and nothing changes. Then, in one transaction: the active couple ends exactly as an

@@ -1,5 +1,5 @@
 """Signals that let higher layers react to account changes without couples importing
-them (ARCHITECTURE.md: imports only point down)."""
+them (docs/architecture.md: imports only point down)."""
 
 from __future__ import annotations
 

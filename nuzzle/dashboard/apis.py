@@ -73,7 +73,7 @@ class DashboardApi(APIView):
 
 
 def _utc(*, allow_null: bool = False) -> serializers.DateTimeField:
-    # UTC whoever asks (API.md): not the zone a browser session activates.
+    # UTC whoever asks (docs/api.md): not the zone a browser session activates.
     return serializers.DateTimeField(default_timezone=UTC, allow_null=allow_null)
 
 

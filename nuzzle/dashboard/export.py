@@ -1,5 +1,6 @@
-"""'Export my data' (PRODUCT.md §7): everything a person wrote, in every couple they
-have been in, as one versioned document, and a readable Markdown rendering of it.
+"""'Export my data' (docs/product.md: Your data): everything a person wrote, in every
+couple they have been in, as one versioned document, and a readable Markdown rendering
+of it.
 
 Privacy rule, simplest and safest: the export holds only what the person wrote, plus
 the prompt texts and dates that give it context. None of a partner's words is in it,

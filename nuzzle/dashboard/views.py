@@ -1,6 +1,6 @@
-"""The couple dashboard, "Us today": both check-ins side by side, the 30-day mood
-chart, the days we both showed up, recent history and quick actions. Slots for
-today's question and love-map freshness are filled by their issues."""
+"""The couple dashboard, "Us today": both check-ins side by side, today's question and
+its state, love-map freshness, the 30-day mood chart, the days we both showed up, recent
+history and quick actions; and the "Your data" page with its two downloads."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/home.html", context)
 
 
-# --- Your data: export (PRODUCT.md §7) ------------------------------------------------
+# --- Your data: export (docs/product.md: Your data) ----------------------------------
 
 
 @login_required

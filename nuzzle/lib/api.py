@@ -52,7 +52,7 @@ class PageQuerySerializer(serializers.Serializer):
 
 def paginated(child: type[serializers.Serializer], *, name: str) -> serializers.Serializer:
     """The schema of a page of `child` items: {"count", "next", "previous", "results"}
-    (API.md, Conventions), for APIViews that paginate by hand."""
+    (docs/api.md, Conventions), for APIViews that paginate by hand."""
     return inline_serializer(
         name=name,
         fields={

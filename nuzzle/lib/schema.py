@@ -44,7 +44,7 @@ _BODY_ONLY = {"400", "413", "415"}
 
 
 def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """Postprocessing hook: document the contract's error statuses (API.md,
+    """Postprocessing hook: document the contract's error statuses (docs/api.md,
     Conventions) on every operation, so clients and Schemathesis know them."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = _ERROR_SCHEMA

@@ -1,4 +1,4 @@
-"""JSON API for nudges (API.md: `GET/PATCH /api/v1/me/preferences`, `GET /api/v1/nudges`).
+"""JSON API for nudges (docs/api.md: `GET/PATCH /api/v1/me/preferences`, `GET /api/v1/nudges`).
 
 One view per path; each method parses input, calls one service or selector, and
 formats the output. The rules (nudge time outside quiet hours, known kinds, the cap's
@@ -249,7 +249,7 @@ class NudgeListApi(APIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         kind = NudgeKindField()
-        # UTC whoever asks (API.md): not the zone a browser session activates.
+        # UTC whoever asks (docs/api.md): not the zone a browser session activates.
         scheduled_for = serializers.DateTimeField(default_timezone=UTC)
         sent_at = serializers.DateTimeField(default_timezone=UTC, allow_null=True)
         status = NudgeStatusField()

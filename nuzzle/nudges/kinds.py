@@ -1,6 +1,6 @@
 """The catalogue of nudge kinds, and the hook feature apps use to say who needs one.
 
-`nudges` sits below the feature apps (ARCHITECTURE.md: layering), so it never imports
+`nudges` sits below the feature apps (docs/architecture.md: Layering), so it never imports
 them. Each kind's *eligibility* ("has this person not answered today's question?") is
 answered by a function the owning feature app registers in its `AppConfig.ready()`.
 A check takes a batch of recipients and returns, for the eligible ones only, a small

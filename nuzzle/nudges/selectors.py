@@ -140,7 +140,7 @@ def backlog(*, now: datetime) -> Backlog:
     )
 
 
-# --- Export: my own data (PRODUCT.md §7) -------------------------------------------------
+# --- Export: my own data (docs/product.md: Your data) ------------------------------------
 
 
 def export_nudges(*, user: User) -> dict[str, Any]:

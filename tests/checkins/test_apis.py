@@ -1,4 +1,4 @@
-"""The Check-ins and Dashboard parts of API.md."""
+"""The Check-ins and Dashboard parts of docs/api.md."""
 
 from datetime import date
 

@@ -1,8 +1,8 @@
-"""Deleting my account (PRODUCT.md §7; API.md `DELETE /api/v1/me`; RELIABILITY.md
-"Access control and privacy"): it needs my password; it ends my couple at once and my
-partner is told; everything I wrote goes; every session and token of mine stops
-working on the very next request; queued nudges go with me, and my partner's queued
-nudges about me are dropped when they are due to be sent."""
+"""Deleting my account (docs/product.md: Your data; docs/api.md `DELETE /api/v1/me`;
+docs/reliability.md: Access control and privacy): it needs my password; it ends my
+couple at once and my partner is told; everything I wrote goes; every session and token
+of mine stops working on the very next request; queued nudges go with me, and my
+partner's queued nudges about me are dropped when they are due to be sent."""
 
 from __future__ import annotations
 

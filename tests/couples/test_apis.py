@@ -1,4 +1,4 @@
-"""The Account and Couple parts of API.md, status by status."""
+"""The Account and Couple parts of docs/api.md, status by status."""
 
 import pytest
 from knox.models import AuthToken

@@ -1,7 +1,8 @@
-"""The unpair policy end to end (PRODUCT.md §1, RELIABILITY.md "Access control and
-privacy"): unpairing takes effect on the very next request, for both partners, in the
-API and the HTML; each keeps what they wrote; a later couple never sees an earlier
-couple's content, neither the partner's nor the person's own words written with them.
+"""The unpair policy end to end (docs/product.md: Unpair; docs/reliability.md: Access
+control and privacy): unpairing takes effect on the very next request, for both
+partners, in the API and the HTML; each keeps what they wrote; a later couple never sees
+an earlier couple's content, neither the partner's nor the person's own words written
+with them.
 
 Content carries a marker per author and couple, and whole pages and API answers are
 searched for it, so no field anywhere can leak it without the tests noticing.

@@ -1,5 +1,5 @@
-"""'Export my data' (PRODUCT.md §7, API.md `GET /api/v1/me/export`): everything I
-wrote, in every couple I have been in, and none of my partner's words."""
+"""'Export my data' (docs/product.md: Your data; docs/api.md `GET /api/v1/me/export`):
+everything I wrote, in every couple I have been in, and none of my partner's words."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The API answers JSON, always (API.md, Conventions): errors that Django answers
+"""The API answers JSON, always (docs/api.md, Conventions): errors that Django answers
 itself under /api/ (unknown paths, unreadable bodies, an exception nobody caught) are
 `{"detail": ...}` with the right status, and a 500 says nothing of what went wrong.
 HTML pages keep their calm pages."""

@@ -1,4 +1,4 @@
-"""The nudges part of API.md: `GET/PATCH /api/v1/me/preferences` and `GET /api/v1/nudges`."""
+"""The nudges part of docs/api.md: `GET/PATCH /api/v1/me/preferences` and `GET /api/v1/nudges`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Nudges under faults, against real processes on loopback (RELIABILITY.md, "Faults"):
+"""Nudges under faults, against real processes on loopback (docs/reliability.md: Faults):
 the test PostgreSQL database, a private Redis (cache and broker), real Celery workers
 and beats (`celery -A nuzzle worker|beat`) and an aiosmtpd server in this process.
 

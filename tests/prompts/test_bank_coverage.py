@@ -1,5 +1,5 @@
 """The bundled prompt bank is big enough, covers every dimension, depth and domain, and
-holds no near-duplicates (PRODUCT.md §3 and §4)."""
+holds no near-duplicates (docs/product.md: the prompt bank, love maps)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""My answers stay mine after unpairing (PRODUCT.md §1: "each keeps what they wrote, in
-their history"): the question history, `/questions/` and `GET /api/v1/questions`,
-keeps my own answers from every couple I was in, with their questions and days,
-whether I am unpaired now or in a later couple — and never a word of an ex-partner's,
-neither their answers nor their reactions."""
+"""My answers stay mine after unpairing (docs/product.md, Unpair: "my answers to daily
+questions stay in my question history"): the question history, `/questions/` and
+`GET /api/v1/questions`, keeps my own answers from every couple I was in, with their
+questions and days, whether I am unpaired now or in a later couple — and never a word
+of an ex-partner's, neither their answers nor their reactions."""
 
 from __future__ import annotations
 

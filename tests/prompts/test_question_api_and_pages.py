@@ -1,4 +1,4 @@
-"""The Daily question part of API.md, the pages, and the seal."""
+"""The Daily question part of docs/api.md, the pages, and the seal."""
 
 import pytest
 
