@@ -14,13 +14,11 @@ SITE_URL ?= http://$(HOST):$(PORT)
 # pytest-xdist workers; the suite is split across both cores by default.
 TEST_WORKERS ?= 2
 
-# The clock-sensitive tests, run by `make test-clock` at each of these UTC times (today's
-# date) with the clock pinned (tests/clock.py): the hours at which partners a day apart
-# live different dates. Any single run: NUZZLE_TEST_NOW=03:00 make test PYTEST_ARGS=...
+# `make test-clock` runs the whole suite (or CLOCK_TESTS) once at each of these UTC times
+# of today's date, with the clock pinned (tests/clock.py): among them the hours at which
+# partners a day apart live different dates. A single run: NUZZLE_TEST_NOW=03:00 make test.
 CLOCK_TIMES ?= 00:30 03:00 09:30 11:59 23:30
-CLOCK_TESTS ?= tests/lib/test_timezones.py tests/checkins tests/dashboard tests/prompts \
-	tests/lovemaps tests/nudges tests/browser/test_checkin_journey.py \
-	tests/browser/test_question_journey.py tests/browser/test_long_distance_journey.py
+CLOCK_TESTS ?= tests
 
 .PHONY: run test test-clock setup lint typecheck pytest lock clean demo
 

@@ -10,7 +10,7 @@ clock is handed to child processes (Celery workers, the honcho run) through
 NUZZLE_TEST_CLOCK_OFFSET, and `python -m tests.clock CMD ...` starts a command on the
 same shifted clock. Tests that freeze time themselves still do (time-machine nests).
 
-`make test-clock` runs the clock-sensitive parts of the suite at 00:30, 03:00, 09:30,
+`make test-clock` runs the whole suite at 00:30, 03:00, 09:30,
 11:59 and 23:30 UTC, as CI does: the hours at which partners a day apart live different
 dates.
 """
