@@ -26,12 +26,12 @@ from checkins.models import REPLY_MAX_LENGTH
 from checkins.services import AnswerInput, checkin_respond, checkin_submit
 from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples import services as couples
-from nuzzle.nudges.emails import EmailRecipient, nudge_message
+from nuzzle.nudges.channels.base import Addressee
+from nuzzle.nudges.channels.email import nudge_message
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge
-from prompts.daily import daily_question_ensure, question_answer
 from prompts.models import Prompt
-from prompts.services import prompt_bank_load
+from prompts.services import daily_question_ensure, prompt_bank_load, question_answer
 from tests.checkins.helpers import todays_question_ids
 from tests.factories import new_user
 from tests.pages import SIGNED_IN_PAGES
@@ -232,7 +232,7 @@ def test_the_invite_page_marks_the_inviters_name(client):
 def test_the_emails_html_parts_mark_names(
     client, cast, planted, django_capture_on_commit_callbacks
 ):
-    recipient = EmailRecipient(
+    recipient = Addressee(
         user_id=cast.author.pk,
         email=cast.author.email,
         display_name=ROBIN,

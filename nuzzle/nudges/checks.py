@@ -7,9 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
-# Delivery sends only while at least this many SMTP timeouts of its lease remain, so a
-# slow server cannot keep a row past its lease (see delivery.py).
-LEASE_TIMEOUTS = 3
+from nuzzle.nudges.policy import LEASE_TIMEOUTS
 
 
 @register()

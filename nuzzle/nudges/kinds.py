@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -36,10 +36,18 @@ class Cadence(enum.Enum):
 
 @dataclass(frozen=True)
 class KindSpec:
+    """Everything about one kind, in one place. Adding a kind: see CONTRIBUTING.md."""
+
     kind: Kind
     cadence: Cadence
     default_on: bool
     description: str  # shown on the preferences page
+    # Where the nudge takes the person (a URL name; made absolute with SITE_URL).
+    deep_link: str
+    # The only values a nudge of this kind may show, with their types: what its
+    # eligibility check returns for an eligible person (flags and counts, never anyone's
+    # words). Anything else a check returns is dropped before rendering.
+    context: dict[str, type] = field(default_factory=dict, hash=False)
 
 
 # Order is priority: when more nudges are due than the daily cap allows, the earlier
@@ -50,31 +58,48 @@ CATALOGUE: tuple[KindSpec, ...] = (
         Cadence.EVENT,
         True,
         "When your partner answers the day's question (at most one a day).",
+        deep_link="question",
+        context={"revealed": bool},  # true when I had answered first
     ),
-    KindSpec(Kind.WEEKLY_RECAP, Cadence.RECAP, True, "A short look back at your week, on Sunday."),
+    KindSpec(
+        Kind.WEEKLY_RECAP,
+        Cadence.RECAP,
+        True,
+        "A short look back at your week, on Sunday.",
+        deep_link="home",
+        # The last seven days.
+        context={"days_together": int, "questions_revealed": int, "lovemap_updates": int},
+    ),
     KindSpec(
         Kind.LOVEMAP_CATCHUP,
         Cadence.WEEKLY,
         True,
         "When your partner has updated their love map (at most weekly).",
+        deep_link="lovemap-partner",
+        context={"updates": int},  # partner answers new or changed since I looked
     ),
     KindSpec(
         Kind.LOVEMAP_STALE,
         Cadence.WEEKLY,
         True,
         "When some of your love map answers may be out of date (at most weekly).",
+        deep_link="lovemap-mine",
+        context={"stale": int},  # my current answers past their half-life
     ),
     KindSpec(
         Kind.QUESTION_READY,
         Cadence.DAILY,
         True,
         "When the day's question is waiting and you haven't answered yet.",
+        deep_link="question",
+        context={"partner_answered": bool},
     ),
     KindSpec(
         Kind.CHECKIN_REMINDER,
         Cadence.DAILY,
         False,
         "A gentle reminder to check in, on days you haven't yet.",
+        deep_link="checkin",
     ),
 )
 SPECS: dict[str, KindSpec] = {spec.kind.value: spec for spec in CATALOGUE}
@@ -89,14 +114,7 @@ class Recipient:
     local_date: date
 
 
-# What each kind's check returns for an eligible person (and what its email shows):
-#   question_ready    {"partner_answered": bool}
-#   checkin_reminder  {}
-#   partner_answered  {"revealed": bool}  (true when I had answered first)
-#   lovemap_stale     {"stale": int}      (my current answers past their half-life)
-#   lovemap_catchup   {"updates": int}    (partner answers new or changed since I looked)
-#   weekly_recap      {"days_together": int, "questions_revealed": int,
-#                      "lovemap_updates": int}  (the last seven days)
+# What a kind's check returns for an eligible person: its `KindSpec.context` fields.
 Context = dict[str, Any]
 EligibilityCheck = Callable[[Sequence[Recipient], datetime], dict[int, Context]]
 _checks: dict[str, EligibilityCheck] = {}

@@ -1,13 +1,13 @@
 """The beat tick: turn due schedule rows into outbox rows, once.
 
-One tick (every minute):
-1. recovers expired worker claims (see `leases_recover`);
-2. claims people with a due schedule row, a batch at a time, by locking their
+One tick (every minute; the task first recovers expired delivery claims):
+1. claims people with a due schedule row, a batch at a time, by locking their
    preferences row with `SKIP LOCKED` — a second tick or a second beat running at the
    same moment takes other people or none, and the daily cap is counted per person
    under that lock;
-3. for each batch, in one transaction: asks each kind's eligibility check about the
-   people due for it (one query per kind), decides send / skip / hold, inserts outbox
+2. for each batch, in one transaction: asks each kind's eligibility check about the
+   people due for it (one query per kind), decides send / skip / hold
+   (`decisions.decide`), inserts outbox
    rows (`ON CONFLICT DO NOTHING` on the unique (person, kind, period) key) and moves
    every due row's `next_due_at` past now.
 
@@ -29,9 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Value
 from django.db.models.functions import Mod
@@ -39,16 +38,11 @@ from django.utils import timezone
 
 from nuzzle.lib import sql
 from nuzzle.nudges import kinds
-from nuzzle.nudges.kinds import SPECS, Cadence, KindSpec
+from nuzzle.nudges.decisions import Outcome, advance, decide, late_reason, records_late, too_late
+from nuzzle.nudges.kinds import SPECS, KindSpec
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
-from nuzzle.nudges.schedule import (
-    Rules,
-    in_quiet_hours,
-    local_day,
-    next_recap_slot,
-    next_slot,
-    period_key,
-)
+from nuzzle.nudges.policy import send_window
+from nuzzle.nudges.schedule import Rules, local_day, period_key
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +51,7 @@ BATCH_SIZE = 1000
 # (deciding) and the database (claiming, reading, writing); with two lanes one batch
 # is decided while the other's statements run, on another core or another machine.
 LANES = 2
-QUIET_PERSON_AFTER = timedelta(days=7)  # no activity this long → at most one nudge a week
 HISTORY_DAYS = 9  # enough outbox history for the cap (today) and the back-off (7 days)
-
-Outcome = Literal["send", "late", "held", "idle"]
-
-
-def send_window() -> timedelta:
-    """How late a nudge may still go out; later than this it is skipped, not sent."""
-    return timedelta(minutes=settings.NUDGE_SEND_WINDOW_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -74,8 +60,6 @@ class TickResult:
     batches: int
     planned: int
     skipped: int
-    released: int
-    interrupted: int
 
 
 # The rules' fields as the claim reads them: (zone, nudge_time, days, quiet_start,
@@ -107,7 +91,6 @@ def nudges_tick(
     user id, each planned by its own thread and connection (see `LANES`); elsewhere,
     or with `lanes=1`, one lane does it all."""
     now = now or timezone.now()
-    released, interrupted = leases_recover(now=now)
     if lanes > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
         with ThreadPoolExecutor(lanes, thread_name_prefix="nudge-tick") as pool:
             runs = [
@@ -118,17 +101,14 @@ def nudges_tick(
         totals = [_lane(now, batch_size, _Lane(0, 1))]
     people, batches, planned, skipped = (sum(column) for column in zip(*totals, strict=True))
     logger.info(
-        "nudge tick: people=%s batches=%s planned=%s skipped=%s released=%s interrupted=%s "
-        "lanes=%s",
+        "nudge tick: people=%s batches=%s planned=%s skipped=%s lanes=%s",
         people,
         batches,
         planned,
         skipped,
-        released,
-        interrupted,
         len(totals),
     )
-    return TickResult(people, batches, planned, skipped, released, interrupted)
+    return TickResult(people, batches, planned, skipped)
 
 
 @dataclass(frozen=True)
@@ -200,25 +180,6 @@ def _batches(now: datetime, batch_size: int, lane: _Lane) -> tuple[int, int, int
 Position = tuple[datetime, int]
 
 
-def leases_recover(*, now: datetime) -> tuple[int, int]:
-    """Claims that outlived their lease (the worker died). A claimed row was never handed
-    to SMTP, so it goes back to pending. A row caught *while sending* may or may not have
-    gone out: nudges are at-most-once, so it ends as failed and is never sent again."""
-    leased = Nudge.objects.filter(lease_until__lt=now)
-    released = leased.filter(status=Nudge.Status.CLAIMED).update(
-        status=Nudge.Status.PENDING, claim_token="", lease_until=None
-    )
-    interrupted = leased.filter(status=Nudge.Status.SENDING).update(
-        status=Nudge.Status.FAILED,
-        reason="interrupted while sending; not retried (at most once)",
-        claim_token="",
-        lease_until=None,
-    )
-    if released or interrupted:
-        logger.warning("nudge leases expired: released=%s interrupted=%s", released, interrupted)
-    return released, interrupted
-
-
 def _claim_due_people(
     now: datetime, batch_size: int, calendar: _Calendar, lane: _Lane, after: Position | None
 ) -> dict[int, _Person]:
@@ -284,12 +245,21 @@ def _plan(
         person = people[user_id]
         slot = calendar.slot(person, kind, at)
         context = contexts[kind].get(user_id)
-        outcome = _decide(person, slot, context, now)
+        outcome = decide(
+            eligible=context is not None,
+            said_this_period=(kind, slot.period) in person.keys,
+            late=slot.late,
+            sent_today=person.today_count,
+            daily_cap=person.daily_cap,
+            last_active_at=person.last_active_at,
+            last_nudged=person.last_nudged,
+            now=now,
+        )
         if outcome == "send":
             sends += 1
             person.today_count += 1
             person.last_nudged = at
-        if outcome == "send" or (outcome == "late" and slot.spec.cadence in _RECORD_LATE):
+        if outcome == "send" or (outcome == "late" and records_late(slot.spec.cadence)):
             person.keys.add((kind, slot.period))
             late += outcome == "late"
             outbox.add(user_id, slot, context, outcome, now=now)
@@ -318,11 +288,6 @@ def _reached(due: list[tuple[int, int, str, datetime]]) -> Position | None:
         if user_id not in first or position < first[user_id]:
             first[user_id] = position
     return max(first.values(), default=None)
-
-
-# Daily and event nudges that could not go on time are recorded as skipped (their
-# period is over); weekly ones simply wait for the next day.
-_RECORD_LATE = (Cadence.DAILY, Cadence.EVENT)
 
 
 def _load_history(people: dict[int, _Person], now: datetime) -> None:
@@ -355,23 +320,6 @@ def _eligibility(
     for kind, recipients in asked.items():
         contexts[kind] = kinds.eligible(kind, recipients, now)
     return contexts
-
-
-def _decide(person: _Person, slot: _Slot, context: kinds.Context | None, now: datetime) -> Outcome:
-    if context is None or (slot.kind, slot.period) in person.keys:
-        return "idle"  # nothing to say, or already said this period
-    if slot.late:
-        return "late"
-    if person.today_count >= person.daily_cap:
-        return "held"
-    quiet_person = now - person.last_active_at > QUIET_PERSON_AFTER
-    if (
-        quiet_person
-        and person.last_nudged is not None
-        and now - person.last_nudged < QUIET_PERSON_AFTER
-    ):
-        return "held"  # gone quiet: at most one nudge a week until they come back
-    return "send"
 
 
 class _Outbox:
@@ -438,7 +386,7 @@ class _Slot:
 
     def next_due(self, outcome: Outcome) -> datetime | None:
         if outcome not in self._next:
-            self._next[outcome] = _advance(self.spec, self.rules, self.at, self.now, outcome)
+            self._next[outcome] = advance(self.spec.cadence, self.rules, self.at, self.now, outcome)
         return self._next[outcome]
 
 
@@ -452,6 +400,7 @@ class _Calendar:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        self.window = send_window()
         self._rules: dict[RulesKey, tuple[Rules, date]] = {}
         self._slots: dict[tuple[RulesKey, str, datetime], _Slot] = {}
 
@@ -476,44 +425,7 @@ class _Calendar:
 
     def _make_slot(self, rules: Rules, spec: KindSpec, at: datetime) -> _Slot:
         day = local_day(rules, at)
-        late = too_late(rules, at, self.now)
+        late = too_late(rules, at, self.now, self.window)
         reason = late_reason(rules, at, self.now) if late else ""
         period = period_key(spec.cadence, day)
         return _Slot(spec, spec.kind.value, rules, at, self.now, day, period, late, reason)
-
-
-def too_late(rules: Rules, slot: datetime, now: datetime) -> bool:
-    """A nudge that cannot go near its time is skipped: past the send window, on a
-    later local day, or now inside quiet hours (the scheduler was down for hours).
-    Asked twice: here when planning, and by delivery just before each send."""
-    return (
-        now - slot > send_window()
-        or local_day(rules, now) != local_day(rules, slot)
-        or in_quiet_hours(rules, now)
-    )
-
-
-def late_reason(rules: Rules, slot: datetime, now: datetime) -> str:
-    """Why `too_late` said no, in words for the outbox row."""
-    if in_quiet_hours(rules, now):
-        return "not sent: it was already quiet hours when it could go out"
-    return f"not sent: {int((now - slot).total_seconds() // 60)} minutes late"
-
-
-def _advance(
-    spec: KindSpec, rules: Rules, slot: datetime, now: datetime, outcome: Outcome
-) -> datetime | None:
-    """Where a due row goes next. Always past `now` (or None), so a tick never spins."""
-    after = max(now, slot)
-    if spec.cadence is Cadence.EVENT:
-        return None  # the next event sets it again
-    if spec.cadence is Cadence.DAILY:
-        return next_slot(rules, after)
-    if spec.cadence is Cadence.WEEKLY:
-        if outcome == "send":
-            return next_slot(rules, max(after, slot + timedelta(days=7, seconds=-1)))
-        return next_slot(rules, after)  # look again tomorrow
-    # Recap: held back or late → try tomorrow (still this week's recap); else next Sunday.
-    if outcome in ("held", "late"):
-        return next_slot(rules, after)
-    return next_recap_slot(rules, after)

@@ -13,7 +13,6 @@ from nuzzle.couples.models import User
 from nuzzle.nudges.kinds import CATALOGUE
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.schedule import mask_to_days
-from nuzzle.nudges.services import preferences_for
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,10 @@ class PreferencesView:
 
 
 def preferences_get(*, user: User) -> PreferencesView:
-    """A person's nudge preferences with every kind's on/off state (two queries)."""
-    prefs = preferences_for(user)
+    """A person's nudge preferences with every kind's on/off state (two queries). Reads
+    only: a person without a preferences row (created with every account, so only one
+    made outside the app) sees the defaults, which saving the page then writes."""
+    prefs = NudgePreferences.objects.filter(user=user).first() or NudgePreferences(user=user)
     enabled = dict(NudgeSchedule.objects.filter(user=user).values_list("kind", "enabled"))
     return PreferencesView(
         nudge_time=prefs.nudge_time,

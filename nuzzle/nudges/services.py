@@ -1,5 +1,6 @@
 """Writes about nudges: preferences, schedules, events from feature apps, activity and
-unsubscribing. Planning lives in `planning.py` (the tick), sending in `delivery.py`."""
+unsubscribing. The rules are in `decisions.py`; planning (the tick) in `planning.py`,
+sending in `delivery/`."""
 
 from __future__ import annotations
 
@@ -14,30 +15,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from nuzzle.couples.models import User
+from nuzzle.lib.emails import render_email
 from nuzzle.lib.http import absolute_url
 from nuzzle.lib.timezones import local_date
-from nuzzle.nudges.emails import render_email
-from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind, KindSpec
+from nuzzle.nudges.decisions import first_due
+from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
-from nuzzle.nudges.schedule import (
-    Rules,
-    days_to_mask,
-    event_slot,
-    next_recap_slot,
-    next_slot,
-    time_in_quiet_hours,
-)
+from nuzzle.nudges.policy import event_delay
+from nuzzle.nudges.schedule import days_to_mask, event_slot, time_in_quiet_hours
 
 logger = logging.getLogger(__name__)
 
-ACTIVITY_GRANULARITY = timedelta(hours=1)
-MAX_PAUSE = timedelta(days=366)  # last_active_at is written at most this often
+ACTIVITY_GRANULARITY = timedelta(hours=1)  # last_active_at is written at most this often
+MAX_PAUSE = timedelta(days=366)  # a pause ends at most this far ahead
 _UNSET = object()
-
-
-def event_delay() -> timedelta:
-    """Events within this long of each other share one email."""
-    return timedelta(minutes=settings.NUDGE_EVENT_DELAY_MINUTES)
 
 
 def preferences_for(user: User) -> NudgePreferences:
@@ -83,7 +74,14 @@ def schedule_reset(
         if enabled is not None and spec.kind in enabled:
             on = enabled[spec.kind]
         pending_event = row is not None and row.next_due_at is not None
-        due = _first_due(spec, rules, now, last_sent.get(spec.kind), pending_event)
+        due = first_due(
+            spec.cadence,
+            rules,
+            now,
+            last_sent=last_sent.get(spec.kind),
+            pending_event=pending_event,
+            event_delay=event_delay(),
+        )
         rows.append(NudgeSchedule(user=user, kind=spec.kind, enabled=on, next_due_at=due))
     NudgeSchedule.objects.bulk_create(
         rows,
@@ -91,23 +89,6 @@ def schedule_reset(
         unique_fields=["user", "kind"],
         update_fields=["enabled", "next_due_at"],
     )
-
-
-def _first_due(
-    spec: KindSpec,
-    rules: Rules,
-    now: datetime,
-    last_sent: datetime | None,
-    pending_event: bool,
-) -> datetime | None:
-    if spec.cadence is Cadence.DAILY:
-        return next_slot(rules, now)
-    if spec.cadence is Cadence.WEEKLY:
-        after = now if last_sent is None else max(now, last_sent + timedelta(days=7, seconds=-1))
-        return next_slot(rules, after)
-    if spec.cadence is Cadence.RECAP:
-        return next_recap_slot(rules, now)
-    return event_slot(rules, now, event_delay()) if pending_event else None
 
 
 @transaction.atomic

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from nuzzle.couples.models import User
 from nuzzle.lib.text import markdown_inline, one_line
-from nuzzle.nudges.emails import EmailRecipient, nudge_message
+from nuzzle.nudges.channels.base import Addressee
+from nuzzle.nudges.channels.email import nudge_message
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge
 from nuzzle.nudges.services import couple_ended_notice_send
@@ -162,7 +163,7 @@ def assert_one_line_greeting(body: str, expected: str) -> None:
 
 
 def test_a_nudge_email_puts_old_multi_line_names_on_one_line(cast):
-    recipient = EmailRecipient(
+    recipient = Addressee(
         user_id=cast.author.pk,
         email=cast.author.email,
         display_name=INJECTED,

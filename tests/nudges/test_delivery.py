@@ -19,12 +19,13 @@ from django.test.utils import CaptureQueriesContext
 from nuzzle.celery import app as celery_app
 from nuzzle.couples.models import User
 from nuzzle.nudges import delivery, kinds, tasks
-from nuzzle.nudges.delivery import backoff, max_attempts, nudges_deliver
+from nuzzle.nudges.channels import email as email_channel
+from nuzzle.nudges.channels.smtp import classify
+from nuzzle.nudges.delivery import leases_recover, nudges_deliver
 from nuzzle.nudges.kinds import Kind, Recipient
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
-from nuzzle.nudges.planning import leases_recover
+from nuzzle.nudges.policy import retry_policy
 from nuzzle.nudges.schedule import local_day
-from nuzzle.nudges.smtp_outcomes import classify
 from tests.factories import couple_of, new_user
 from tests.nudges.smtp import SmtpServer, free_port
 
@@ -219,13 +220,13 @@ def test_a_4xx_puts_the_row_back_with_back_off_and_a_later_run_sends_it(smtp, ch
     nudge = fresh(nudge)
     assert nudge.status == Nudge.Status.PENDING
     assert nudge.attempts == 1
-    assert nudge.next_attempt_at == NOW + backoff()[0]
+    assert nudge.next_attempt_at == NOW + retry_policy().waits[0]
     assert "451" in nudge.reason
     assert smtp.messages == []
 
     smtp.behave()
     assert nudges_deliver().sent == 0  # not due again yet
-    clock.shift(backoff()[0])
+    clock.shift(retry_policy().waits[0])
     assert nudges_deliver().sent == 1
     nudge = fresh(nudge)
     assert nudge.status == Nudge.Status.SENT
@@ -246,17 +247,17 @@ def test_repeated_4xx_ends_failed_after_the_last_attempt(smtp, checks, clock):
     nudge = outbox(new_user())
     smtp.reply_to_rcpt("421 4.7.0 Too busy")
 
-    for attempt in range(1, max_attempts() + 1):
+    for attempt in range(1, retry_policy().max_attempts + 1):
         nudges_deliver()
         nudge = fresh(nudge)
         assert nudge.attempts == attempt
-        if attempt < max_attempts():
+        if attempt < retry_policy().max_attempts:
             assert nudge.status == Nudge.Status.PENDING
             assert nudge.next_attempt_at is not None
             clock.move_to(nudge.next_attempt_at, tick=False)
 
     assert nudge.status == Nudge.Status.FAILED
-    assert nudge.reason.startswith(f"gave up after {max_attempts()} tries")
+    assert nudge.reason.startswith(f"gave up after {retry_policy().max_attempts} tries")
     assert nudge.next_attempt_at is None
     clock.shift(timedelta(hours=1))
     assert nudges_deliver().sent == 0
@@ -287,7 +288,7 @@ def test_a_refused_connection_puts_every_claimed_row_back_with_back_off(settings
     for nudge in map(fresh, nudges):
         assert nudge.status == Nudge.Status.PENDING
         assert nudge.attempts == 1
-        assert nudge.next_attempt_at == NOW + backoff()[0]
+        assert nudge.next_attempt_at == NOW + retry_policy().waits[0]
         assert nudge.reason == "could not connect to the mail server (ConnectionRefusedError)"
         assert nudge.claim_token == ""
 
@@ -493,14 +494,14 @@ def test_an_email_that_cannot_be_rendered_fails_without_stopping_the_batch(
     smtp, checks, clock, monkeypatch
 ):
     bad, good = outbox(new_user()), outbox(new_user())
-    render = delivery.emails.nudge_message
+    render = email_channel.nudge_message
 
     def flaky(nudge, recipient, context):
         if nudge.pk == bad.pk:
             raise LookupError("template missing")
         return render(nudge, recipient, context)
 
-    monkeypatch.setattr(delivery.emails, "nudge_message", flaky)
+    monkeypatch.setattr(email_channel, "nudge_message", flaky)
     result = nudges_deliver()
 
     assert (result.sent, result.failed) == (1, 1)
@@ -543,14 +544,14 @@ def test_a_row_taken_back_while_the_batch_ran_is_not_sent(smtp, checks, clock):
 def _while_rendering(row: Nudge, action, monkeypatch) -> None:
     """Run `action` when delivery renders `row`'s email: after the email before it went
     to SMTP, before the write that records it and lets `row` go."""
-    render = delivery.emails.nudge_message
+    render = email_channel.nudge_message
 
     def hooked(nudge, recipient, context):
         if nudge.pk == row.pk:
             action()
         return render(nudge, recipient, context)
 
-    monkeypatch.setattr(delivery.emails, "nudge_message", hooked)
+    monkeypatch.setattr(email_channel, "nudge_message", hooked)
 
 
 def test_each_email_is_recorded_sent_with_the_write_that_lets_the_next_one_go(smtp, checks, clock):

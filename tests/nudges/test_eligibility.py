@@ -31,14 +31,10 @@ from nuzzle.nudges.kinds import Kind, Recipient
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.planning import nudges_tick
 from nuzzle.nudges.services import activity_note
-from prompts.daily import (
-    closes_at_for,
-    daily_question_sweep,
-    question_answer,
-    question_pass,
-    question_react,
-)
+from prompts.assignment import closes_at_for
 from prompts.models import DailyQuestion, Prompt
+from prompts.services import question_answer, question_pass, question_react
+from prompts.sweep import daily_question_sweep
 from tests.factories import PASSWORD, PromptFactory, as_prompt, couple_of, new_user
 
 pytestmark = pytest.mark.django_db

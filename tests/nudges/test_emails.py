@@ -13,10 +13,11 @@ from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
 
-from nuzzle.nudges.emails import DEEP_LINKS, EmailRecipient, nudge_message
-from nuzzle.nudges.kinds import Kind
+from nuzzle.nudges.channels.base import Addressee
+from nuzzle.nudges.channels.email import nudge_message
+from nuzzle.nudges.kinds import SPECS, Kind
 from nuzzle.nudges.models import Nudge, NudgeSchedule
-from prompts.daily import daily_question_ensure, question_answer
+from prompts.services import daily_question_ensure, question_answer
 from tests.factories import PromptFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +42,8 @@ def _site(settings):
     settings.SITE_URL = SITE
 
 
-def recipient_for(user, partner_name: str | None = "Sam") -> EmailRecipient:
-    return EmailRecipient(
+def recipient_for(user, partner_name: str | None = "Sam") -> Addressee:
+    return Addressee(
         user_id=user.pk,
         email=user.email,
         display_name=user.display_name,
@@ -92,7 +93,7 @@ class TestEveryKind:
 
     def test_its_button_goes_straight_to_the_right_page(self, cast, kind):
         message = nudge_message(outbox_row(cast.author, kind), recipient_for(cast.author))
-        expected = DEEP_LINKS[kind]
+        expected = SPECS[kind].deep_link
         assert any(resolves_to(url) == expected for url in URL.findall(message.body))
         assert any(resolves_to(url) == expected for url in HREF.findall(html_of(message)))
 

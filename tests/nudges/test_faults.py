@@ -45,8 +45,8 @@ from nuzzle.couples.models import User
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.services import nudge_enqueue
-from prompts.daily import daily_question_ensure
 from prompts.models import DailyQuestion, QuestionAnswer
+from prompts.services import daily_question_ensure
 from tests.factories import PromptFactory, couple_of, new_user
 from tests.nudges.processes import (
     CeleryProcess,

@@ -18,7 +18,7 @@ from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge, NudgeSchedule
 from nuzzle.nudges.planning import nudges_tick
 from nuzzle.nudges.services import preferences_for, schedule_reset
-from prompts.daily import daily_question_ensure
+from prompts.services import daily_question_ensure
 from tests.conftest import AUTHOR_ZONE
 from tests.days import local_time
 from tests.factories import PromptFactory

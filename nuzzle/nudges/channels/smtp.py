@@ -1,8 +1,8 @@
 """What an SMTP failure means for one nudge: retry, suppress or give up.
 
 Pure functions of the exception (and of whether DATA had begun), so the rules are
-tested on their own; `delivery` applies them. See `delivery`'s docstring for why a
-failure after DATA began is never retried (at most once).
+tested on their own; the email channel applies them. See `nuzzle.nudges.delivery` for
+why a failure after DATA began is never retried (at most once).
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import smtplib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from django.core.mail.backends.base import BaseEmailBackend
+
+from nuzzle.nudges.channels.base import Outcome
 
 # Basic reply codes that mean "this mailbox does not exist / is not allowed".
 _MAILBOX_CODES = frozenset({550, 551, 553})
@@ -20,18 +22,6 @@ _MAILBOX_CODES = frozenset({550, 551, 553})
 # 5.2.1 (mailbox disabled). A 550 5.7.1 is policy (relaying denied, spam) — not the
 # person's fault, so it never suppresses them.
 _ENHANCED = re.compile(rb"^\s*([245])\.(\d{1,3})\.(\d{1,3})")
-
-
-OutcomeKind = Literal["sent", "retry", "suppress", "fail"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    kind: OutcomeKind
-    reason: str = ""
-    code: int | None = None
-    suppress_person: bool = False  # the server refused the address itself
-    reconnect: bool = False  # the connection may be unusable: open a new one
 
 
 def classify(exc: BaseException, *, data_started: bool) -> Outcome:

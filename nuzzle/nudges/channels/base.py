@@ -1,0 +1,90 @@
+"""What delivery needs from a channel, and what a channel may put in a message.
+
+A **channel** renders one outbox row into a message for its person (`render`) and
+opens a **session** for a batch (one SMTP connection, say). Delivery sends each
+message through the session by itself, between its at-most-once gates, and the
+session answers with an `Outcome`: the channel alone knows what its errors mean.
+
+Adding a channel: implement `Channel` and `Session`, list it in `delivery.channels`,
+and reduce every context with `clean_context` — nothing else changes in planning or
+in the outbox rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from nuzzle.nudges.kinds import SPECS
+from nuzzle.nudges.models import Nudge
+
+OutcomeKind = Literal["sent", "retry", "suppress", "fail"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one send means for its row: `sent`; `retry` (temporary: try again after
+    the back-off); `suppress` (permanent for this message); `fail` (not retried: it
+    may have gone, or it never can)."""
+
+    kind: OutcomeKind
+    reason: str = ""
+    code: int | None = None
+    suppress_person: bool = False  # the channel refused the person's address itself
+    reconnect: bool = False  # the session may be unusable: open a new one
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Who a nudge goes to, as a message needs them (no database access while
+    rendering)."""
+
+    user_id: int
+    email: str
+    display_name: str
+    timezone: str
+    partner_name: str | None  # None when not (or no longer) paired
+
+
+class ChannelUnavailable(Exception):
+    """The channel cannot be reached at all right now (e.g. no SMTP connection): every
+    row still to go in the batch is retried later."""
+
+
+class Session(Protocol):
+    def send(self, message: Any) -> Outcome: ...
+
+    def close(self) -> None: ...
+
+
+class Channel(Protocol):
+    name: str
+
+    def send_timeout(self) -> float:
+        """Seconds one send may take at most (delivery keeps that much lease in hand)."""
+        ...
+
+    def render(self, row: Nudge, addressee: Addressee, context: dict[str, Any]) -> Any:
+        """The message for one outbox row. May raise: that row alone fails."""
+        ...
+
+    def open(self) -> Session:
+        """A session for a batch; raises `ChannelUnavailable` when it cannot."""
+        ...
+
+
+def clean_context(kind: str, context: dict[str, Any]) -> dict[str, bool | int]:
+    """Keep the kind's documented fields only (`KindSpec.context`): flags as booleans,
+    counts as non-negative ints. Anything else (text above all) is dropped, never
+    rendered: whatever an eligibility check returns, no words anyone wrote — least of
+    all a partner's sealed answer — can reach a message."""
+    clean: dict[str, bool | int] = {}
+    for field, kind_of in SPECS[kind].context.items():
+        value = context.get(field)
+        if kind_of is bool:
+            clean[field] = value is True
+        elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            clean[field] = value
+        else:
+            clean[field] = 0
+    return clean
