@@ -88,7 +88,7 @@ from nuzzle.nudges.delivery import DeliveryResult, nudges_deliver, pending_due_c
 from nuzzle.nudges.kinds import Kind, Recipient
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.schedule import ALL_DAYS, Rules, next_recap_slot, next_slot
-from prompts.daily import closes_at_for
+from prompts.assignment import closes_at_for
 from prompts.models import DailyQuestion, Prompt, QuestionAnswer
 from tests.nudges.smtp import HOST, free_port
 

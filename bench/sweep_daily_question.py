@@ -69,7 +69,9 @@ from django.db.backends.signals import connection_created
 from django.utils import timezone
 
 from nuzzle.couples.models import Couple, Membership, User
-from prompts import daily
+from nuzzle.lib.timezones import local_midnight
+from prompts import sweep
+from prompts.assignment import closes_at_for
 from prompts.models import DailyQuestion, Prompt, QuestionSchedule
 
 ZONES = ["Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC"]
@@ -202,11 +204,11 @@ def _unrevealed_status(day: date, now: datetime) -> str:
 
 
 def _midnight(day: date) -> datetime:
-    return daily.local_midnight(day, "UTC")
+    return local_midnight(day, "UTC")
 
 
 def _closes(day: date) -> datetime:
-    return daily.closes_at_for(day, "UTC")
+    return closes_at_for(day, "UTC")
 
 
 def seed_couples_orm(couples: int) -> None:
@@ -468,7 +470,7 @@ class Autoanalyze:
 
 
 def is_batch_start(sql: str) -> bool:
-    """The query that reads a batch's couples opens each batch (daily._due_batches)."""
+    """The query that reads a batch's couples opens each batch (sweep._due_batches)."""
     return 'LEFT OUTER JOIN "prompts_questionschedule" schedule ON' in sql
 
 
@@ -478,8 +480,8 @@ def run(
     args: argparse.Namespace,
     explain: Explainer | None = None,
     profile: cProfile.Profile | None = None,
-) -> daily.SweepResult:
-    exact = connection.vendor == "postgresql" and "assigned" in daily.SweepResult.__annotations__
+) -> sweep.SweepResult:
+    exact = connection.vendor == "postgresql" and "assigned" in sweep.SweepResult.__annotations__
     before = 0 if exact else DailyQuestion.objects.count()
     counter = TimedCounter(mark=is_batch_start)
     database = str(connection.settings_dict["NAME"])
@@ -496,7 +498,7 @@ def run(
         if profile:
             profile.enable()
         started = time.perf_counter()
-        result = daily.daily_question_sweep(now=now, batch_size=args.batch_size)
+        result = sweep.daily_question_sweep(now=now, batch_size=args.batch_size)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
         if profile:
@@ -534,7 +536,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--couples", type=int, default=100_000)
     parser.add_argument("--history-days", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=daily.BATCH_SIZE)
+    parser.add_argument("--batch-size", type=int, default=sweep.BATCH_SIZE)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--reuse", action="store_true")

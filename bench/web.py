@@ -107,8 +107,8 @@ def people_load() -> list[Person]:
     the sweep for couples whose day began since the seed), in a fixed shuffled order."""
     from nuzzle.couples.models import Membership
     from nuzzle.lib.timezones import local_date
-    from prompts.daily import daily_question_sweep
     from prompts.models import DailyQuestion
+    from prompts.sweep import daily_question_sweep
 
     daily_question_sweep()
     rows = list(

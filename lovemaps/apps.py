@@ -13,10 +13,9 @@ class LovemapsConfig(AppConfig):
             stalest_domains,
         )
         from nuzzle.nudges.kinds import Kind, register
-        from prompts import daily
+        from prompts.assignment import register_stalest_domain_provider
 
-        if stalest_domains not in daily.stalest_domain_providers:
-            daily.stalest_domain_providers.append(stalest_domains)
+        register_stalest_domain_provider(stalest_domains)
         # Likewise nudges never import love maps: love maps say who is due a nudge.
         register(Kind.LOVEMAP_STALE, nudge_lovemap_stale)
         register(Kind.LOVEMAP_CATCHUP, nudge_lovemap_catchup)

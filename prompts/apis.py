@@ -15,7 +15,7 @@ from nuzzle.couples.scoping import requester
 from nuzzle.lib.api import PageQuerySerializer, Pagination, WordsField, paginated
 from nuzzle.lib.choices import Reaction
 from nuzzle.lib.errors import NotFound
-from prompts import daily, selectors
+from prompts import selectors, services
 from prompts.models import ANSWER_MAX_LENGTH, Prompt
 from prompts.selectors import QuestionView
 
@@ -84,7 +84,7 @@ class QuestionTodayApi(APIView):
     @extend_schema(responses={200: QuestionOutputSerializer}, summary="Today's question")
     def get(self, request: Request) -> Response:
         user = requester(request)
-        question = daily.daily_question_ensure(user=user)
+        question = services.daily_question_ensure(user=user)
         if question is None:
             raise NotFound("No question today: you are not paired, or the bank is empty.")
         return Response(_view_of(request, question.pk))
@@ -102,7 +102,7 @@ class QuestionAnswerApi(APIView):
     def post(self, request: Request, question_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _, created = daily.question_answer(
+        _, created = services.question_answer(
             user=requester(request), question_id=question_id, text=data.validated_data["text"]
         )
         return Response(
@@ -118,7 +118,7 @@ class QuestionPassApi(APIView):
         summary="Pass on today's question and get another (once a day)",
     )
     def post(self, request: Request, question_id: int) -> Response:
-        replacement = daily.question_pass(user=requester(request), question_id=question_id)
+        replacement = services.question_pass(user=requester(request), question_id=question_id)
         return Response(_view_of(request, replacement.pk))
 
 
@@ -154,7 +154,7 @@ class QuestionReactionApi(APIView):
     def post(self, request: Request, question_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        reaction = daily.question_react(
+        reaction = services.question_react(
             user=requester(request),
             question_id=question_id,
             reaction=data.validated_data["reaction"],

@@ -9,11 +9,11 @@ whatever the length of the history; each sweep folds what has settled since
 
 Why this is exact, without locks or hooks into answering and passing:
 - a question is folded only once it is settled, i.e. closed for a while
-  (daily.SETTLE_GRACE): its prompt and date never change, and it can no longer be
+  (assignment.SETTLE_GRACE): its prompt and date never change, and it can no longer be
   revealed; its status (passed, closed) is not something selection reads;
 - history rows are never deleted while their couple exists (prompts are protected,
   couples end rather than disappear), and new rows are only written for a couple's
-  today, never on or before a folded date (daily.SETTLE_LAG_DAYS);
+  today, never on or before a folded date (assignment.SETTLE_LAG_DAYS);
 - a summary is always written whole, computed from the summary read plus rows that
   exist for good, so whichever of two racing writers wins leaves an exact summary,
   and reading the summary before the rows after it is consistent in any order of

@@ -378,7 +378,7 @@ def nudge_partner_answered(recipients: Sequence[Recipient], now: datetime) -> di
 
 
 # A question is revealed while it is open: by the end of the third couple-day after its
-# own (prompts.daily.OPEN_DAYS), plus a day for the widest gap between zones.
+# own (prompts.assignment.OPEN_DAYS), plus a day for the widest gap between zones.
 _REVEAL_LAG = timedelta(days=4)
 
 

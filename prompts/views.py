@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from nuzzle.couples.scoping import couple_context, requester
 from nuzzle.lib.forms import WordsField, service_error
 from nuzzle.lib.http import safe_next
-from prompts import daily, selectors
+from prompts import selectors, services
 from prompts.models import ANSWER_MAX_LENGTH
 
 HISTORY_PAGE_SIZE = 10
@@ -84,7 +84,7 @@ def question(request: HttpRequest) -> HttpResponse:
     context = couple_context(user)
     if context is None:
         return render(request, "prompts/question.html", {"q": None, "paired": False})
-    daily.daily_question_ensure(user=user)
+    services.daily_question_ensure(user=user)
     page = selectors.question_page(user=user)
     return render(
         request,
@@ -111,7 +111,7 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
     return _act(
         request,
         question_id,
-        lambda: daily.question_answer(user=user, question_id=question_id, text=text),
+        lambda: services.question_answer(user=user, question_id=question_id, text=text),
         "Answer saved.",
         keep_on_error=True,
     )
@@ -121,7 +121,7 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
 @require_POST
 def question_pass(request: HttpRequest, question_id: int) -> HttpResponse:
     user = requester(request)
-    error = service_error(lambda: daily.question_pass(user=user, question_id=question_id))
+    error = service_error(lambda: services.question_pass(user=user, question_id=question_id))
     if error:
         messages.error(request, error)
     else:
@@ -137,7 +137,7 @@ def question_react(request: HttpRequest, question_id: int) -> HttpResponse:
     return _act(
         request,
         question_id,
-        lambda: daily.question_react(user=user, question_id=question_id, reaction=reaction),
+        lambda: services.question_react(user=user, question_id=question_id, reaction=reaction),
         "",
     )
 

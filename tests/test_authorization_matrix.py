@@ -27,7 +27,7 @@ from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples import services
 from nuzzle.couples.models import User
 from nuzzle.nudges.tokens import unsubscribe_token
-from prompts.daily import daily_question_ensure, question_answer
+from prompts.services import daily_question_ensure, question_answer
 from tests.conftest import Cast, token_client
 from tests.factories import PromptFactory, new_curator, new_user
 from tests.factories import as_prompt as cast_prompt

@@ -42,8 +42,8 @@ from nuzzle.nudges.delivery import nudges_deliver
 from nuzzle.nudges.planning import nudges_tick
 from nuzzle.nudges.services import preferences_for, schedule_reset
 from nuzzle.nudges.tokens import unsubscribe_token
-from prompts.daily import daily_question_ensure, question_answer
 from prompts.models import DailyQuestion
+from prompts.services import daily_question_ensure, question_answer
 from tests.checkins.helpers import todays_question_ids
 from tests.conftest import token_client
 from tests.factories import PromptFactory, as_prompt, couple_of, new_curator, new_user

@@ -18,10 +18,9 @@ from lovemaps.models import ANSWER_MAX_LENGTH as LOVEMAP_ANSWER_MAX
 from lovemaps.models import GUESS_MAX_LENGTH, LovemapEntry, LovemapReveal
 from lovemaps.services import lovemap_answer
 from nuzzle.couples.models import User
-from prompts.daily import daily_question_ensure
 from prompts.models import ANSWER_MAX_LENGTH as QUESTION_ANSWER_MAX
 from prompts.models import Prompt, QuestionAnswer
-from prompts.services import prompt_bank_load
+from prompts.services import daily_question_ensure, prompt_bank_load
 from tests.checkins.helpers import todays_question_ids
 
 pytestmark = pytest.mark.django_db

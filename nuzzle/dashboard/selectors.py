@@ -14,8 +14,8 @@ from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.couples.selectors import active_pairs, invite_pending_for
 from nuzzle.lib.timezones import couple_day, local_midnight
 from nuzzle.nudges.kinds import Context, Recipient
-from prompts import daily
 from prompts import selectors as questions
+from prompts import services
 from prompts.selectors import QuestionView, reveal_times
 
 
@@ -42,7 +42,7 @@ def dashboard_get(*, user: User) -> Dashboard:
 def _todays_question(user: User) -> QuestionView | None:
     found = questions.question_view_for_today(user=user)
     if found is None:  # the sweep hasn't reached this couple yet: assign on first view
-        daily.daily_question_ensure(user=user)
+        services.daily_question_ensure(user=user)
         found = questions.question_view_for_today(user=user)
     return found
 

@@ -9,15 +9,18 @@ array literal instead (`pg_array`), parsed by the server's array input:
 `INSERT ... SELECT FROM unnest(%s::bigint[], ...)`, `UPDATE ... FROM unnest(...)`,
 `col IN (SELECT unnest(%s::bigint[]))` and `col = ANY(%s::bigint[])`. On other
 databases (SQLite, the embedded default) the same calls go through the ORM, so both
-behave alike and the tests cover both.
+behave alike and the tests cover both. `PipelinedWriter` overlaps a batch's writes with
+the reading of the next one.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, time
-from typing import Any
+from types import TracebackType
+from typing import Any, Generic, TypeVar
 
 from django.db import connection, models
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -26,6 +29,7 @@ from django.db.models.expressions import Expression
 from django.db.models.sql.compiler import SQLCompiler
 
 _Sql = tuple[str, list[Any]]
+_Batch = TypeVar("_Batch")
 
 
 def postgresql() -> bool:
@@ -262,6 +266,74 @@ def _insert_sql(
     return sql, [*constants, *(pg_array(values) for values in columns.values())]
 
 
+def upsert_rows(
+    model: type[models.Model], columns: Mapping[str, Sequence[Any]], *, unique: Sequence[str]
+) -> None:
+    """Insert one row per position of `columns` (field name → values); where a row with
+    the same `unique` fields (a unique constraint, among `columns`) exists already, set
+    its other given fields instead (`ON CONFLICT (...) DO UPDATE`). On PostgreSQL one
+    statement, each column one array (binary fields as hex text, decoded by the
+    server); elsewhere the ORM's `bulk_create(update_conflicts=True)`."""
+    lengths = {len(values) for values in columns.values()}
+    if lengths in (set(), {0}):
+        return
+    if len(lengths) != 1:
+        raise ValueError("every column needs one value per row")
+    updated = [name for name in columns if name not in unique]
+    if not unique or not set(unique) <= set(columns) or not updated:
+        raise ValueError("`unique` must name some of the columns, and not all of them")
+    if not postgresql():
+        attname = _attname(model)
+        rows = [
+            model(**dict(zip(map(attname, columns), values, strict=True)))
+            for values in zip(*columns.values(), strict=True)
+        ]
+        model._default_manager.bulk_create(
+            rows, update_conflicts=True, unique_fields=list(unique), update_fields=updated
+        )
+        return
+    sql, params = _upsert_sql(model, columns, unique, updated)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _upsert_sql(
+    model: type[models.Model],
+    columns: Mapping[str, Sequence[Any]],
+    unique: Sequence[str],
+    updated: Sequence[str],
+) -> _Sql:
+    quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(_column(concrete_field(model, name)))
+
+    aliases: list[str] = []
+    arrays: list[str] = []
+    selected: list[str] = []
+    params: list[str] = []
+    for index, (name, values) in enumerate(columns.items()):
+        field, alias = concrete_field(model, name), f"c{index}"
+        aliases.append(alias)
+        if isinstance(field, models.BinaryField):
+            # An array literal has no form for bytes: each goes as hex text.
+            arrays.append("%s::text[]")
+            selected.append(f"decode({alias}, 'hex')")
+            params.append(pg_array([None if v is None else bytes(v).hex() for v in values]))
+        else:
+            arrays.append(f"%s::{field.db_type(connection)}[]")
+            selected.append(alias)
+            params.append(pg_array(values))
+    updates = ", ".join(f"{column(name)} = EXCLUDED.{column(name)}" for name in updated)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(column, columns))}) "  # noqa: S608 (names from _meta)
+        f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) "
+        f"AS t({', '.join(aliases)}) "
+        f"ON CONFLICT ({', '.join(map(column, unique))}) DO UPDATE SET {updates}"
+    )
+    return sql, params
+
+
 def update_rows(
     model: type[models.Model], pks: Sequence[int], *, field: str, values: Sequence[Any]
 ) -> None:
@@ -303,3 +375,70 @@ def _column(field: models.Field[Any, Any]) -> str:
 
 def _attname(model: type[models.Model]) -> Callable[[str], str]:
     return lambda name: concrete_field(model, name).attname
+
+
+# --- Writing while the next batch is read ------------------------------------------
+
+
+class PipelinedWriter(Generic[_Batch]):
+    """Writes each batch (`write(batch)`, which returns rows written) while the caller
+    reads and prepares the next; `written` sums what the writes returned.
+
+    On PostgreSQL, outside a transaction, the writes run in a thread with its own
+    connection: the server writes one batch on one core while Python prepares the next
+    on another (the driver releases the GIL while it waits). One write is in flight at
+    a time, and an error in it is raised by the next `submit` or by `close`, so the
+    caller stops at the next batch. The caller keeps its batches independent (e.g.
+    disjoint slices of one sorted list of ids): a batch read while the previous one is
+    being written may not see that write. Inside a transaction (a caller's atomic
+    block, tests) every write must belong to it: each is written in place, at once.
+
+    Use it as a context manager, or call `close` in a `finally`: it waits for the last
+    write and closes the thread's connection."""
+
+    def __init__(self, write: Callable[[_Batch], int], *, thread_name: str) -> None:
+        self.write = write
+        self.thread_name = thread_name
+        self.threaded = postgresql() and not connection.in_atomic_block
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: Future[int] | None = None
+        self.written = 0
+
+    def submit(self, batch: _Batch) -> None:
+        if not self.threaded:
+            self.written += self.write(batch)
+            return
+        self.wait()
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.thread_name)
+        self.pending = self.pool.submit(self.write, batch)
+
+    def wait(self) -> None:
+        """Wait for the write in flight, if any (raising its error)."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self.written += pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self.pool is not None:
+                self.pool.submit(_close_connection).result()
+                self.pool.shutdown()
+
+    def __enter__(self) -> PipelinedWriter[_Batch]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _close_connection() -> None:
+    # Looked up in the calling thread: the writer thread's own connection.
+    connection.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from prompts import daily
+from prompts import services
 from prompts.models import DailyQuestion, Prompt, QuestionReaction
 from prompts.services import prompt_bank_load
 from tests.browser.journey import (
@@ -184,7 +184,7 @@ def test_screenshots_for_the_docs(browser, site):
     robin = new_user(email="robin@example.com", display_name="Robin", timezone="Europe/London")
     sam = new_user(email="sam@example.com", display_name="Sam", timezone="Europe/London")
     couple_of(robin, sam)
-    question = daily.daily_question_ensure(user=robin)
+    question = services.daily_question_ensure(user=robin)
     assert question is not None
     DailyQuestion.objects.filter(pk=question.pk).update(prompt=Prompt.objects.get(key=SHOT_PROMPT))
 
@@ -215,8 +215,8 @@ def test_screenshots_for_the_docs(browser, site):
     )
     phone.context.close()
 
-    daily.question_answer(user=sam, question_id=question.pk, text=SAM_SAYS)
-    daily.question_react(user=sam, question_id=question.pk, reaction="hug")
+    services.question_answer(user=sam, question_id=question.pk, text=SAM_SAYS)
+    services.question_react(user=sam, question_id=question.pk, reaction="hug")
     desktop = robin_on(DESKTOP, 1)
     react_to_answer(desktop, "Love this")
     desktop.reload()

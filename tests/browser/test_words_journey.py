@@ -28,9 +28,8 @@ from checkins.models import Checkin, CheckinAnswer, CheckinResponse
 from checkins.services import AnswerInput, checkin_submit
 from lovemaps.models import LovemapEntry
 from nuzzle.couples.models import User
-from prompts.daily import daily_question_ensure
 from prompts.models import Prompt, QuestionAnswer
-from prompts.services import prompt_bank_load
+from prompts.services import daily_question_ensure, prompt_bank_load
 from tests.browser.journey import (
     DESKTOP,
     OVERFLOWS,

@@ -26,8 +26,8 @@ from nuzzle.nudges import kinds
 from nuzzle.nudges.delivery import nudges_deliver
 from nuzzle.nudges.kinds import Kind, Recipient
 from nuzzle.nudges.models import Nudge
-from prompts.daily import daily_question_ensure, question_answer
 from prompts.models import QuestionAnswer
+from prompts.services import daily_question_ensure, question_answer
 from tests.conftest import token_client
 from tests.couples.test_unpair_policy import (
     API_READS,

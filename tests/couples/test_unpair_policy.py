@@ -24,10 +24,9 @@ from nuzzle.couples import services
 from nuzzle.couples.models import User
 from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib.errors import NotFound
-from prompts.daily import daily_question_ensure, question_answer
 from prompts.models import Prompt
 from prompts.selectors import checkin_questions_for
-from prompts.services import prompt_bank_load
+from prompts.services import daily_question_ensure, prompt_bank_load, question_answer
 from tests.conftest import token_client
 from tests.factories import new_user
 from tests.pages import SIGNED_IN_PAGES

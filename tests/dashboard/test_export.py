@@ -23,15 +23,15 @@ from nuzzle.couples.services import couple_end, user_delete
 from nuzzle.dashboard.export import account_export, account_export_json, account_export_markdown
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.models import Nudge
-from prompts.daily import (
-    closes_at_for,
+from prompts.assignment import closes_at_for
+from prompts.models import DailyQuestion, Prompt, QuestionAnswer
+from prompts.selectors import checkin_questions_for
+from prompts.services import (
     daily_question_ensure,
     question_answer,
     question_pass,
     question_react,
 )
-from prompts.models import DailyQuestion, Prompt, QuestionAnswer
-from prompts.selectors import checkin_questions_for
 from tests.conftest import Cast, token_client
 from tests.factories import PASSWORD, PromptFactory, as_prompt, couple_of, new_user
 

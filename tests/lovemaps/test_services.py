@@ -136,7 +136,7 @@ def test_set_based_selectors_for_the_nudges(cast, topics):
 
 
 def test_the_daily_question_leans_toward_the_stalest_domain(cast, topics):
-    from prompts import daily
+    from prompts import assignment
     from prompts.selection import CoupleHistory
 
     stresses = [t for t in topics if t.domain == "stresses"][:2]
@@ -144,6 +144,6 @@ def test_the_daily_question_leans_toward_the_stalest_domain(cast, topics):
         for topic in stresses:
             lovemap_answer(user=cast.author, topic_id=topic.pk, text="long ago")
     assert stalest_domains([cast.couple.pk]) == {cast.couple.pk: "stresses"}
-    assert stalest_domains in daily.stalest_domain_providers  # registered by the app
-    history: CoupleHistory = daily.couple_histories([cast.couple.pk])[cast.couple.pk]
+    assert stalest_domains in assignment.stalest_domain_providers()  # registered by the app
+    history: CoupleHistory = assignment.couple_histories([cast.couple.pk])[cast.couple.pk]
     assert history.stalest_domain == "stresses"

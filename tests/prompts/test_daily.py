@@ -11,16 +11,16 @@ from django.test.utils import CaptureQueriesContext
 from nuzzle.couples.models import User
 from nuzzle.lib.errors import Conflict, NotFound
 from nuzzle.lib.timezones import local_midnight
-from prompts.daily import (
-    closes_at_for,
+from prompts.assignment import closes_at_for
+from prompts.models import DailyQuestion, QuestionAnswer, QuestionSchedule
+from prompts.selectors import question_view_for_today
+from prompts.services import (
     daily_question_ensure,
-    daily_question_sweep,
     question_answer,
     question_pass,
     question_react,
 )
-from prompts.models import DailyQuestion, QuestionAnswer, QuestionSchedule
-from prompts.selectors import question_view_for_today
+from prompts.sweep import daily_question_sweep
 from tests.factories import PromptFactory, UserFactory, couple_of
 
 pytestmark = pytest.mark.django_db
@@ -253,16 +253,16 @@ def test_outside_a_transaction_the_sweep_writes_from_a_second_connection_and_los
 ):
     import threading
 
-    from prompts import daily
+    from prompts import assignment
 
     writers = set()
-    write = daily._plan_write
+    write = assignment.plan_write
 
     def spy(plan):
         writers.add(threading.current_thread().name)
         return write(plan)
 
-    monkeypatch.setattr(daily, "_plan_write", spy)
+    monkeypatch.setattr(assignment, "plan_write", spy)
     for _ in range(7):
         couple_of(UserFactory(), UserFactory())
     with time_machine.travel("2026-05-01 12:00:00Z", tick=False):
@@ -276,11 +276,11 @@ def test_outside_a_transaction_the_sweep_writes_from_a_second_connection_and_los
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_write_stops_the_sweep_and_the_next_sweep_finishes_the_work(bank, monkeypatch):
-    from prompts import daily
+    from prompts import assignment
 
     for _ in range(5):
         couple_of(UserFactory(), UserFactory())
-    insert = daily._questions_insert
+    insert = assignment._questions_insert
     calls = []
 
     def failing(assignments):
@@ -289,7 +289,7 @@ def test_a_failed_write_stops_the_sweep_and_the_next_sweep_finishes_the_work(ban
             raise RuntimeError("connection lost")
         return insert(assignments)
 
-    monkeypatch.setattr(daily, "_questions_insert", failing)
+    monkeypatch.setattr(assignment, "_questions_insert", failing)
     with time_machine.travel("2026-05-01 12:00:00Z", tick=False):
         with pytest.raises(RuntimeError):
             daily_question_sweep(batch_size=2)
@@ -309,9 +309,9 @@ class TestWhoIsDue:
     def test_a_couple_without_a_schedule_beyond_the_newest_is_found_at_the_top_of_the_hour(
         self, cast, bank, monkeypatch
     ):
-        from prompts import daily
+        from prompts import sweep
 
-        monkeypatch.setattr(daily, "NEW_COUPLES_WINDOW", 1)
+        monkeypatch.setattr(sweep, "NEW_COUPLES_WINDOW", 1)
         with time_machine.travel("2026-05-01 12:07:00Z", tick=False):
             daily_question_sweep()
             QuestionSchedule.objects.filter(couple=cast.couple).delete()  # lost, somehow

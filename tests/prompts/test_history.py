@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from nuzzle.couples.models import User
 from nuzzle.lib.errors import Conflict
-from prompts import daily, selection
-from prompts.history import EMPTY_HISTORY, Asked, HistorySummary, history_fold
+from prompts import assignment, selection, services, sweep
+from prompts.history import EMPTY_HISTORY, Asked, HistorySummary, history_fold, unfolded_questions
 from prompts.models import DailyQuestion, Prompt, QuestionSchedule
 from tests.factories import PromptFactory, UserFactory, couple_of
 
@@ -52,12 +52,12 @@ def stored_summary(couple) -> HistorySummary:
 
 def as_read_by_the_sweep(couple, now) -> selection.CoupleHistory:
     summaries = {couple.pk: stored_summary(couple)}
-    index = selection.CandidateIndex(daily.question_candidates())
-    return daily._histories(summaries, now, index.by_id)[0][couple.pk]
+    index = selection.CandidateIndex(assignment.question_candidates())
+    return assignment._histories(summaries, now, index.by_id)[0][couple.pk]
 
 
 def as_read_whole(couple, now) -> selection.CoupleHistory:
-    return daily.couple_histories([couple.pk], now=now)[couple.pk]
+    return assignment.couple_histories([couple.pk], now=now)[couple.pk]
 
 
 def same(a: selection.CoupleHistory, b: selection.CoupleHistory) -> bool:
@@ -84,17 +84,19 @@ def a_day_of_life(cast, rng):
     they have had already: what they may no longer do is refused.)"""
     couple = cast.couple
     couple.refresh_from_db()
-    question = live_question(couple, daily.zone_day(couple.timezone, datetime.now(UTC)).day)
+    question = live_question(couple, assignment.zone_day(couple.timezone, datetime.now(UTC)).day)
     roll = rng.random()
     with contextlib.suppress(Conflict):
         if roll < 0.15:
-            question = daily.question_pass(user=fresh(cast.author), question_id=question.pk)
+            question = services.question_pass(user=fresh(cast.author), question_id=question.pk)
             roll = rng.random()
         if roll < 0.6:
-            daily.question_answer(user=fresh(cast.author), question_id=question.pk, text="Mine")
-            daily.question_answer(user=fresh(cast.partner), question_id=question.pk, text="Yours")
+            services.question_answer(user=fresh(cast.author), question_id=question.pk, text="Mine")
+            services.question_answer(
+                user=fresh(cast.partner), question_id=question.pk, text="Yours"
+            )
         elif roll < 0.75:
-            daily.question_answer(user=fresh(cast.author), question_id=question.pk, text="Me")
+            services.question_answer(user=fresh(cast.author), question_id=question.pk, text="Me")
 
 
 def test_for_sixty_days_the_summary_gives_selection_exactly_what_the_whole_history_gives(
@@ -106,7 +108,7 @@ def test_for_sixty_days_the_summary_gives_selection_exactly_what_the_whole_histo
         now = start + timedelta(days=day_number)
         with time_machine.travel(now, tick=False):
             assert same(as_read_by_the_sweep(cast.couple, now), as_read_whole(cast.couple, now))
-            daily.daily_question_sweep()
+            sweep.daily_question_sweep()
             a_day_of_life(cast, rng)
             if day_number == 20:  # a curator moves a prompt the couple has seen
                 asked = DailyQuestion.objects.filter(couple=cast.couple).order_by("-id")[6]
@@ -131,13 +133,13 @@ def test_each_sweep_reads_only_the_last_days_and_folds_what_settled(cast, bank):
     start = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
     for day_number in range(20):
         with time_machine.travel(start + timedelta(days=day_number), tick=False):
-            daily.daily_question_sweep()
+            sweep.daily_question_sweep()
     summary = stored_summary(cast.couple)
     # Today is 03-20; the questions of 03-15 and before are folded (SETTLE_LAG_DAYS),
     # those of the last few days are not, settled or not.
     assert summary.through == date(2026, 3, 15)
     now = start + timedelta(days=20)
-    unfolded = daily.unfolded_questions({cast.couple.pk: summary}, settled_before=now)
+    unfolded = unfolded_questions({cast.couple.pk: summary}, settled_before=now)
     assert [row.couple_date for row in unfolded[cast.couple.pk]] == [
         date(2026, 3, d) for d in (20, 19, 18, 17, 16)
     ]
@@ -147,13 +149,13 @@ def test_a_lost_schedule_row_is_rebuilt_from_the_whole_history(cast, bank):
     start = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
     for day_number in range(12):
         with time_machine.travel(start + timedelta(days=day_number), tick=False):
-            daily.daily_question_sweep()
+            sweep.daily_question_sweep()
     before = stored_summary(cast.couple)
     QuestionSchedule.objects.all().delete()
     now = start + timedelta(days=12)
     with time_machine.travel(now, tick=False):
         assert same(as_read_by_the_sweep(cast.couple, now), as_read_whole(cast.couple, now))
-        daily.daily_question_sweep()
+        sweep.daily_question_sweep()
     after = stored_summary(cast.couple)
     assert after.through == before.through + timedelta(days=1)
     assert after.asked & before.asked == before.asked
@@ -164,16 +166,16 @@ def test_a_sweep_that_read_an_older_summary_writes_an_exact_one_not_a_double_cou
     for day_number in range(10):
         now = start + timedelta(days=day_number)
         with time_machine.travel(now, tick=False):
-            daily.daily_question_sweep()
+            sweep.daily_question_sweep()
             question = live_question(cast.couple, now.date())
-            daily.question_answer(user=fresh(cast.author), question_id=question.pk, text="A")
-            daily.question_answer(user=fresh(cast.partner), question_id=question.pk, text="B")
+            services.question_answer(user=fresh(cast.author), question_id=question.pk, text="A")
+            services.question_answer(user=fresh(cast.partner), question_id=question.pk, text="B")
     now = start + timedelta(days=10)
     with time_machine.travel(now, tick=False):
         stale = stored_summary(cast.couple)  # what a second beat read a moment ago ...
-        daily.daily_question_sweep()  # ... while the first one folded a day more
-        ref = daily.CoupleRef(cast.couple.pk, cast.couple.timezone, stale)
-        daily.questions_assign(couples=[ref], now=now)  # the second beat writes last
+        sweep.daily_question_sweep()  # ... while the first one folded a day more
+        ref = assignment.CoupleRef(cast.couple.pk, cast.couple.timezone, stale)
+        assignment.questions_assign(couples=[ref], now=now)  # the second beat writes last
         written = stored_summary(cast.couple)
         assert (
             written.answered
@@ -187,17 +189,19 @@ def test_a_sweep_that_read_an_older_summary_writes_an_exact_one_not_a_double_cou
 def test_a_question_revealed_just_before_it_closes_is_counted_once(cast, bank):
     start = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
-        daily.daily_question_sweep()
+        sweep.daily_question_sweep()
     question = live_question(cast.couple, date(2026, 3, 1))
     for day_number in range(1, 8):
         now = start + timedelta(days=day_number)
         with time_machine.travel(now, tick=False):
-            daily.daily_question_sweep()
+            sweep.daily_question_sweep()
             assert same(as_read_by_the_sweep(cast.couple, now), as_read_whole(cast.couple, now))
         if day_number == 2:  # the last second it takes answers (closes 03-04 00:00 London)
             with time_machine.travel(question.closes_at - timedelta(seconds=1), tick=False):
-                daily.question_answer(user=fresh(cast.author), question_id=question.pk, text="A")
-                daily.question_answer(user=fresh(cast.partner), question_id=question.pk, text="B")
+                services.question_answer(user=fresh(cast.author), question_id=question.pk, text="A")
+                services.question_answer(
+                    user=fresh(cast.partner), question_id=question.pk, text="B"
+                )
     assert stored_summary(cast.couple).through >= date(2026, 3, 1)
     assert stored_summary(cast.couple).answered == 1
 
@@ -211,7 +215,7 @@ def test_the_sweeps_queries_per_batch_hold_with_a_long_history(bank):
             time_machine.travel(start + timedelta(days=day_number), tick=False),
             CaptureQueriesContext(connection) as queries,
         ):
-            assert daily.daily_question_sweep(batch_size=4).couples == len(couples)
+            assert sweep.daily_question_sweep(batch_size=4).couples == len(couples)
         return len(queries)
 
     early = [queries_on(n) for n in range(0, 3)]

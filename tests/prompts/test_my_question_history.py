@@ -18,8 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from nuzzle.couples.models import Couple, User
 from nuzzle.couples.scoping import forget_couple_context
 from nuzzle.couples.services import couple_end, invite_accept, invite_create
-from prompts.daily import closes_at_for, question_answer, question_react
+from prompts.assignment import closes_at_for
 from prompts.models import DailyQuestion, Prompt
+from prompts.services import question_answer, question_react
 from tests.conftest import token_client
 from tests.factories import PromptFactory, as_prompt, new_user
 

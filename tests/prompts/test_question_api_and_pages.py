@@ -2,7 +2,7 @@
 
 import pytest
 
-from prompts.daily import daily_question_ensure, question_answer
+from prompts.services import daily_question_ensure, question_answer
 from tests.factories import PromptFactory
 
 pytestmark = pytest.mark.django_db

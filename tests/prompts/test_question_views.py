@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from nuzzle.couples.scoping import forget_couple_context
 from prompts import selectors
-from prompts.daily import daily_question_ensure, question_answer, question_react
+from prompts.services import daily_question_ensure, question_answer, question_react
 from tests.factories import PromptFactory
 
 pytestmark = pytest.mark.django_db
