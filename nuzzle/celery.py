@@ -41,7 +41,7 @@ app.conf.beat_schedule = {
     # Hourly housekeeping: drop expired sessions, API tokens and long-dead invites so
     # the tables that every request touches stay small. Idempotent; safe to run twice.
     "couples-housekeeping": {
-        "task": "nuzzle.couples.tasks.housekeeping",
+        "task": "couples.tasks.housekeeping",
         "schedule": crontab(minute=17),
     },
 }

@@ -23,7 +23,6 @@ from rest_framework.views import APIView
 from nuzzle.couples import selectors, services
 from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context, requester
-from nuzzle.couples.urls_helpers import invite_absolute_url
 from nuzzle.lib.api import (
     SingleLineCharField,
     StrictBooleanField,
@@ -251,7 +250,7 @@ class InviteOutputSerializer(serializers.Serializer):
 def invite_payload(invite: Invite) -> dict[str, Any]:
     return {
         "code": invite.display_code,
-        "url": invite_absolute_url(invite),
+        "url": invite.share_url(),
         "expires_at": invite.expires_at,
     }
 

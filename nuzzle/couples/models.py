@@ -16,8 +16,10 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone as dj_timezone
 
+from nuzzle.lib.http import absolute_url
 from nuzzle.lib.timezones import validate_timezone
 
 if TYPE_CHECKING:
@@ -217,6 +219,10 @@ class Invite(models.Model):
     @property
     def display_code(self) -> str:
         return format_invite_code(self.code)
+
+    def share_url(self) -> str:
+        """The link the inviter sends to their partner (absolute, from SITE_URL)."""
+        return absolute_url(reverse("invite-accept", kwargs={"code": self.display_code}))
 
     def status_at(self, now: datetime) -> Invite.Status:
         if self.accepted_at is not None:

@@ -11,7 +11,7 @@ from nuzzle.couples import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="nuzzle.couples.tasks.housekeeping", ignore_result=True)
+@shared_task(name="couples.tasks.housekeeping", ignore_result=True)
 def housekeeping() -> None:
     """Hourly clean-up; idempotent, so a duplicate run is harmless."""
     deleted = services.housekeeping()

@@ -29,7 +29,6 @@ from nuzzle.couples.forms import (
 )
 from nuzzle.couples.models import Invite, normalize_invite_code
 from nuzzle.couples.scoping import requester
-from nuzzle.couples.urls_helpers import invite_absolute_url
 from nuzzle.lib.errors import ServiceError
 from nuzzle.lib.forms import add_service_error
 from nuzzle.lib.http import is_local_path, safe_next
@@ -179,7 +178,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         "couples/invite.html",
         {
             "invite": pending,
-            "invite_url": invite_absolute_url(pending) if pending else None,
+            "invite_url": pending.share_url() if pending else None,
             "join_form": JoinForm(),
         },
     )

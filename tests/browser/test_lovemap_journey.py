@@ -115,7 +115,7 @@ def test_partners_map_guess_reveal_rate_and_catch_up(person, site, browser_error
 
     # Blake's dashboard says what changed.
     blake.goto("/")
-    slot = blake.get_by_test_id("slot-lovemap")
+    slot = blake.get_by_test_id("lovemap-tile")
     expect(slot).to_contain_text("1 changed")
     expect(slot).to_contain_text("1 new")
     assert browser_errors == []

@@ -83,7 +83,7 @@ def test_partners_answer_the_daily_question_and_see_both(person, site, browser_e
 
     # Blake sees that Alex answered, and nothing of what Alex wrote, anywhere.
     blake.goto("/")
-    slot = blake.get_by_test_id("slot-question")
+    slot = blake.get_by_test_id("question-tile")
     expect(slot).to_contain_text(prompt)
     expect(slot.get_by_test_id("question-state")).to_contain_text("Alex has answered")
     for path in ["/", "/question/", "/questions/"]:
