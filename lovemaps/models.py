@@ -30,11 +30,19 @@ from django.db.models import Q
 from django.db.models.deletion import Collector
 
 from nuzzle.couples.models import Couple
+from nuzzle.couples.scoping import CoupleScopedQuerySet
 from nuzzle.lib.validators import validate_no_control_characters
 from prompts.models import Prompt
 
 ANSWER_MAX_LENGTH = 1000
 GUESS_MAX_LENGTH = 1000
+
+
+class LovemapEntryQuerySet(CoupleScopedQuerySet["LovemapEntry"]):
+    """Love-map versions through couple scoping (`nuzzle.couples.scoping`): `mine(user)`
+    is every version I wrote, in any couple; `from_partner(user)` my partner's versions
+    written or last confirmed in our current couple, so a later couple never sees an
+    earlier couple's words."""
 
 
 class LovemapEntry(models.Model):
@@ -54,6 +62,8 @@ class LovemapEntry(models.Model):
     created_at = models.DateTimeField()
     confirmed_at = models.DateTimeField()
     stale_at = models.DateTimeField()
+
+    objects = LovemapEntryQuerySet.as_manager()
 
     class Meta:
         constraints: ClassVar = [

@@ -55,7 +55,7 @@ def lovemap_answer(*, user: User, topic_id: int, text: str) -> LovemapEntry:
     now = timezone.now()
     with transaction.atomic():
         _lock_author(user)
-        current = LovemapEntry.objects.filter(author=user, topic=topic, is_current=True).first()
+        current = LovemapEntry.objects.mine(user).filter(topic=topic, is_current=True).first()
         if current is not None and current.text == text:
             entry = _confirm(current, context.couple if context else None, now)
         else:
@@ -94,8 +94,9 @@ def lovemap_confirm(*, user: User, topic_id: int) -> LovemapEntry:
     with transaction.atomic():
         _lock_author(user)
         entry = (
-            LovemapEntry.objects.select_related("topic")
-            .filter(author=user, topic_id=topic_id, is_current=True)
+            LovemapEntry.objects.mine(user)
+            .select_related("topic")
+            .filter(topic_id=topic_id, is_current=True)
             .first()
         )
         if entry is None:
@@ -115,9 +116,9 @@ def lovemap_reveal(*, user: User, topic_id: int, guess: str | None = None) -> Lo
     LovemapReveal(guess=guess).full_clean(
         exclude=["viewer", "entry", "topic", "couple", "revealed_at"], validate_unique=False
     )
-    entry = LovemapEntry.objects.filter(
-        author=context.partner, topic_id=topic_id, is_current=True, couple=context.couple
-    ).first()
+    entry = (
+        LovemapEntry.objects.from_partner(user).filter(topic_id=topic_id, is_current=True).first()
+    )
     if entry is None:
         raise NotFound("No such topic in your partner's map.")
     reveal, created = LovemapReveal.objects.get_or_create(
