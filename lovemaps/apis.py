@@ -10,8 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lovemaps import selectors, services
+from lovemaps import services
 from lovemaps.models import ANSWER_MAX_LENGTH, GUESS_MAX_LENGTH, GuessRating, LovemapEntry
+from lovemaps.selectors.freshness import Freshness, freshness
+from lovemaps.selectors.maps import my_map, partner_map
+from lovemaps.selectors.topics import lovemap_topics
 from nuzzle.couples.scoping import requester
 from nuzzle.lib.api import PageQuerySerializer, Pagination, WordsField, paginated
 from nuzzle.lib.errors import NotFound
@@ -71,7 +74,7 @@ def entry_payload(entry: LovemapEntry, *, stale: bool, guesses: list[Any]) -> di
 
 
 def _mine_payload(request: Request, topic_id: int) -> dict[str, Any]:
-    [found] = selectors.my_map(user=requester(request), topic_id=topic_id)
+    [found] = my_map(user=requester(request), topic_id=topic_id)
     return entry_payload(found.entry, stale=found.stale, guesses=found.guesses)
 
 
@@ -84,14 +87,14 @@ class LovemapTopicListApi(APIView):
     def get(self, request: Request) -> Response:
         PageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.lovemap_topics(), request, view=self)
+        page = paginator.paginate_queryset(lovemap_topics(), request, view=self)
         return paginator.get_paginated_response([topic_payload(t) for t in page or []])
 
 
 class LovemapMineApi(APIView):
     @extend_schema(responses={200: MyEntryOutputSerializer(many=True)}, summary="My map")
     def get(self, request: Request) -> Response:
-        rows = selectors.my_map(user=requester(request))
+        rows = my_map(user=requester(request))
         return Response([entry_payload(r.entry, stale=r.stale, guesses=r.guesses) for r in rows])
 
 
@@ -126,7 +129,7 @@ class LovemapPartnerApi(APIView):
         summary="My map of my partner (text only for topics I'm current on)",
     )
     def get(self, request: Request) -> Response:
-        rows = selectors.partner_map(user=requester(request))
+        rows = partner_map(user=requester(request))
         return Response(
             [
                 {
@@ -225,7 +228,7 @@ class FreshnessOutputSerializer(serializers.Serializer):
     stalest_domain = serializers.CharField(allow_null=True)
 
 
-def freshness_payload(fresh: selectors.Freshness) -> dict[str, Any]:
+def freshness_payload(fresh: Freshness) -> dict[str, Any]:
     stalest = fresh.stalest_domain
     return {
         "mine": {"stale": fresh.mine_stale, "total": fresh.mine_total},
@@ -242,4 +245,4 @@ def freshness_payload(fresh: selectors.Freshness) -> dict[str, Any]:
 class LovemapFreshnessApi(APIView):
     @extend_schema(responses={200: FreshnessOutputSerializer}, summary="Love-map freshness")
     def get(self, request: Request) -> Response:
-        return Response(freshness_payload(selectors.freshness(user=requester(request))))
+        return Response(freshness_payload(freshness(user=requester(request))))

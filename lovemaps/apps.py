@@ -7,7 +7,7 @@ class LovemapsConfig(AppConfig):
     def ready(self) -> None:
         # The daily question leans toward the stalest love-map domain. Prompts sit
         # below love maps in the layering, so love maps register the lookup there.
-        from lovemaps.selectors import (
+        from lovemaps.selectors.batch import (
             nudge_lovemap_catchup,
             nudge_lovemap_stale,
             stalest_domains,

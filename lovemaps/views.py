@@ -15,8 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from lovemaps import selectors, services
+from lovemaps import services
 from lovemaps.models import ANSWER_MAX_LENGTH, GUESS_MAX_LENGTH, GuessRating
+from lovemaps.selectors.freshness import freshness
+from lovemaps.selectors.maps import my_topics, partner_map
+from lovemaps.selectors.topics import lovemap_topics
 from nuzzle.couples.scoping import couple_context, requester
 from nuzzle.lib.forms import WordsField, service_error
 from nuzzle.lib.http import safe_next
@@ -45,7 +48,7 @@ class GuessForm(forms.Form):
 
 def _refused(request: HttpRequest, topic_id: int, form: forms.Form, *, action: str) -> HttpResponse:
     """The topic alone, with the form as sent (words kept) and why it was refused."""
-    topic = selectors.lovemap_topics().filter(pk=topic_id).first()
+    topic = lovemap_topics().filter(pk=topic_id).first()
     if topic is None:
         raise Http404
     context = couple_context(requester(request))
@@ -77,7 +80,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "lovemaps/overview.html",
         {
-            "fresh": selectors.freshness(user=user),
+            "fresh": freshness(user=user),
             "partner": context.partner if context else None,
         },
     )
@@ -89,7 +92,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     """Every topic, grouped by domain: my answer (stale or not), or a prompt to answer."""
     user = requester(request)
     domain = _domain_filter(request)
-    rows = selectors.my_topics(user=user, domain=domain)
+    rows = my_topics(user=user, domain=domain)
     context = couple_context(user)
     return render(
         request,
@@ -115,7 +118,7 @@ def partner(request: HttpRequest) -> HttpResponse:
         request,
         "lovemaps/partner.html",
         {
-            "rows": selectors.partner_map(user=user, domain=domain),
+            "rows": partner_map(user=user, domain=domain),
             "domain": domain,
             "domains": Prompt.Domain.choices,
             "partner": context.partner if context else None,

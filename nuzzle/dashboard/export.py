@@ -21,7 +21,7 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from checkins.selectors import export_checkin_responses, export_checkins
-from lovemaps.selectors import (
+from lovemaps.selectors.export import (
     export_lovemap_entries,
     export_lovemap_guesses,
     export_lovemap_ratings,

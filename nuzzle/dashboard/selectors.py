@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from checkins.selectors import CheckinOverview, checkin_overview, days_both_showed_up_between
-from lovemaps.selectors import Freshness, answers_updated_since, freshness
+from lovemaps.selectors.batch import answers_updated_since
+from lovemaps.selectors.freshness import Freshness, freshness
 from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.couples.selectors import active_pairs, invite_pending_for

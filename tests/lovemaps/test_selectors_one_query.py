@@ -10,7 +10,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lovemaps.selectors import freshness, partner_map
+from lovemaps.selectors.freshness import freshness
+from lovemaps.selectors.maps import partner_map
 from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context

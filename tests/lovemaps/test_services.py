@@ -5,14 +5,13 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from lovemaps.models import LovemapEntry
-from lovemaps.selectors import (
-    freshness,
-    my_map,
-    partner_map,
+from lovemaps.selectors.batch import (
     people_with_stale_answers,
     people_with_unseen_partner_changes,
     stalest_domains,
 )
+from lovemaps.selectors.freshness import freshness
+from lovemaps.selectors.maps import my_map, partner_map
 from lovemaps.services import lovemap_answer, lovemap_confirm, lovemap_guess_rate, lovemap_reveal
 from nuzzle.couples.models import User
 from nuzzle.couples.services import couple_end, invite_accept, invite_create

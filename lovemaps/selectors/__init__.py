@@ -1,0 +1,13 @@
+"""Reads for love maps, one module per job; each reads with a fixed number of queries
+whatever the number of topics answered.
+
+- `topics`: the published topics, in the product's order of areas.
+- `maps`: my map and my map of my partner (unseen, changed, current).
+- `freshness`: per area, what is stale in mine and how current I am on my partner's.
+- `batch`: set-based reads over many people or couples at once, for the nudges, the
+  weekly recap and the daily question's lean.
+- `export`: everything I wrote, for the export of my data.
+
+Everything that reads a person's entries starts from `LovemapEntry.objects.mine(user)`
+or `.from_partner(user)` (couple scoping, `nuzzle.couples.scoping`).
+"""
