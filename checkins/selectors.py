@@ -48,7 +48,10 @@ def with_details(queryset: CheckinQuerySet, user: User) -> CheckinQuerySet:
 def _visible_between(
     user: User, date_from: date | None = None, date_to: date | None = None
 ) -> CheckinQuerySet:
-    """Mine and my partner's shared check-ins, newest couple day first."""
+    """The check-ins `checkin_list` reads, without their answers and responses: mine
+    (any couple, any visibility) and my partner's shared ones in our current couple,
+    with a local date from `date_from` to `date_to` (either bound optional), newest
+    couple day first (then newest local date, newest written)."""
     queryset = Checkin.objects.visible_to(user)
     if date_from is not None:
         queryset = queryset.filter(local_date__gte=date_from)
@@ -61,7 +64,10 @@ def _visible_between(
 def checkin_list(
     *, user: User, date_from: date | None = None, date_to: date | None = None
 ) -> CheckinQuerySet:
-    """Mine and my partner's shared check-ins, newest day first, mine first within a day."""
+    """Mine and my partner's shared check-ins in `_visible_between`'s range and order,
+    with their authors, their answers and the responses I may see (two more queries,
+    whatever the number). Not grouped by day: `checkin_days` groups them, mine first
+    within a day."""
     return with_details(_visible_between(user, date_from, date_to), user)
 
 
