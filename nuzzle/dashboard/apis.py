@@ -22,6 +22,7 @@ from nuzzle.couples.apis import CoupleOutputSerializer, couple_payload
 from nuzzle.couples.scoping import requester
 from nuzzle.dashboard import selectors
 from nuzzle.dashboard.export import account_export, export_filename
+from prompts import services as questions
 from prompts.apis import QuestionOutputSerializer, question_payload
 
 
@@ -49,6 +50,8 @@ class DashboardApi(APIView):
     @extend_schema(responses={200: OutputSerializer}, summary="Us today")
     def get(self, request: Request) -> Response:
         user = requester(request)
+        # As the page: today's question is assigned first if the sweep has not.
+        questions.daily_question_ensure(user=user)
         dashboard = selectors.dashboard_get(user=user)
         overview = dashboard.checkins
         showed_up = overview.showed_up

@@ -1,5 +1,7 @@
 """Reads for the dashboard: one call gathers everything the page and the API show,
-with a fixed number of queries whatever the length of the couple's history."""
+with a fixed number of queries whatever the length of the couple's history. Reads only:
+the page and the API assign today's question first if the sweep has not
+(`prompts.services.daily_question_ensure`)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from nuzzle.couples.selectors import active_pairs, invite_pending_for
 from nuzzle.lib.timezones import couple_day, local_midnight
 from nuzzle.nudges.kinds import Context, Recipient
 from prompts import selectors as questions
-from prompts import services
 from prompts.selectors import QuestionView, reveal_times
 
 
@@ -25,7 +26,7 @@ class Dashboard:
     couple: CoupleContext | None
     checkins: CheckinOverview
     pending_invite: Invite | None  # only looked up when unpaired
-    question: QuestionView | None  # today's, assigned on first view if the sweep hasn't
+    question: QuestionView | None  # today's; None until assigned (by the sweep or ensure)
     freshness: Freshness  # love maps: what is stale, what changed
 
 
@@ -35,17 +36,9 @@ def dashboard_get(*, user: User) -> Dashboard:
         couple=context,
         checkins=checkin_overview(user=user),
         pending_invite=invite_pending_for(user=user) if context is None else None,
-        question=_todays_question(user) if context is not None else None,
+        question=questions.question_view_for_today(user=user) if context is not None else None,
         freshness=freshness(user=user),
     )
-
-
-def _todays_question(user: User) -> QuestionView | None:
-    found = questions.question_view_for_today(user=user)
-    if found is None:  # the sweep hasn't reached this couple yet: assign on first view
-        services.daily_question_ensure(user=user)
-        found = questions.question_view_for_today(user=user)
-    return found
 
 
 # --- The weekly recap nudge ---------------------------------------------------------------

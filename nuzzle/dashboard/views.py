@@ -14,12 +14,16 @@ from nuzzle.couples.scoping import requester
 from nuzzle.couples.urls_helpers import invite_absolute_url
 from nuzzle.dashboard import export, selectors
 from nuzzle.dashboard.charts import mood_chart
+from prompts import services as questions
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = requester(request)
+    # The first view of a couple day assigns its question if the sweep has not (a write:
+    # here, before the read, never in the selector).
+    questions.daily_question_ensure(user=user)
     dashboard = selectors.dashboard_get(user=user)
     context: dict[str, object] = {
         "current": dashboard.couple,
