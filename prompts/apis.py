@@ -74,7 +74,7 @@ def question_payload(view: QuestionView) -> dict[str, Any]:
 
 
 def _view_of(request: Request, question_id: int) -> dict[str, Any]:
-    view = selectors.question_view_get(user=requester(request), question_id=question_id)
+    view = selectors.question_view_by_id(user=requester(request), question_id=question_id)
     if view is None:
         raise NotFound("No such question.")
     return question_payload(view)
@@ -135,7 +135,7 @@ class QuestionListApi(APIView):
         page = paginator.paginate_queryset(
             selectors.question_history(user=user), request, view=self
         )
-        views = selectors.question_views(user=user, questions=list(page or []))
+        views = selectors.question_views_from_prefetched(user=user, questions=list(page or []))
         return paginator.get_paginated_response([question_payload(view) for view in views])
 
 

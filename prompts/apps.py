@@ -8,7 +8,7 @@ class PromptsConfig(AppConfig):
         # Nudges sit below prompts in the layering and never import it: prompts tells
         # nudges who is eligible for the kinds it owns.
         from nuzzle.nudges.kinds import Kind, register
-        from prompts import selectors
+        from prompts import eligibility
 
-        register(Kind.QUESTION_READY, selectors.nudge_question_ready)
-        register(Kind.PARTNER_ANSWERED, selectors.nudge_partner_answered)
+        register(Kind.QUESTION_READY, eligibility.nudge_question_ready)
+        register(Kind.PARTNER_ANSWERED, eligibility.nudge_partner_answered)

@@ -1,11 +1,14 @@
-"""Reads from the prompt bank."""
+"""Reads for prompts: the check-in questions offered each day, the daily question as
+each partner may see it (`QuestionView`, the one place that decides what of a partner's
+answer leaves the server), when questions were revealed (the weekly recap) and the
+export of what I wrote. Who gets the daily question's nudges is prompts.eligibility."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -14,10 +17,8 @@ from django.utils import timezone
 
 from nuzzle.couples.models import Membership, User
 from nuzzle.couples.scoping import couple_context
-from nuzzle.couples.selectors import active_pairs, couple_day_today
-from nuzzle.lib.sql import IdIn
-from nuzzle.lib.timezones import couple_day, local_day_for
-from nuzzle.nudges.kinds import Context, Recipient
+from nuzzle.couples.selectors import couple_day_today
+from nuzzle.lib.timezones import local_day_for
 from prompts.models import DailyQuestion, Prompt, QuestionAnswer, QuestionReaction
 
 CHECKIN_QUESTIONS_PER_DAY = 3
@@ -78,8 +79,11 @@ class QuestionView:
     earlier_couple: bool = False
 
 
-def question_view(question: DailyQuestion, user: User, now: datetime) -> QuestionView:
-    """A question (with its answers and reactions prefetched) as `user` may see it."""
+def question_view_from_prefetched(
+    question: DailyQuestion, user: User, now: datetime
+) -> QuestionView:
+    """A question already read with its answers and reactions prefetched (as
+    `question_list` and `question_history` read them) as `user` may see it: no query."""
     context = couple_context(user)  # cached for the request: no query per question
     return _view(
         question,
@@ -160,18 +164,20 @@ def _couple_questions(user: User) -> QuerySet[DailyQuestion]:
 
 
 def question_list(*, user: User) -> QuerySet[DailyQuestion]:
-    """Our questions (not the passed ones), newest first; format with question_view."""
+    """Our questions (not the passed ones), newest first; format with
+    question_views_from_prefetched."""
     return _couple_questions(user).order_by("-couple_date", "-id")
 
 
 def question_history(*, user: User) -> QuerySet[DailyQuestion]:
-    """Every question I may look back on, newest first; format with question_views.
+    """Every question I may look back on, newest first; format with
+    question_views_from_prefetched.
 
     Our current couple's questions (not the passed ones), and from the couples I was
     in before, the ones I answered: what I wrote stays mine, in my history, after
     unpairing and in a later couple (docs/product.md: Unpair). Nothing else of an
     earlier couple is listed, and its answers and reactions are read only where they are
-    mine, so an ex-partner's words are never even fetched (question_view drops them too).
+    mine, so an ex-partner's words are never even fetched (the view drops them too).
 
     Four queries with the count, whatever the history's length: the questions (of my
     couples only: `couple_id IN (...)` keeps to the couple index), the pagination
@@ -244,15 +250,15 @@ def _one_view(user: User, **filters: Any) -> QuestionView | None:
     return _view(question, answers=answers, reactions=reactions, user=user, now=timezone.now())
 
 
-def question_view_get(*, user: User, question_id: int) -> QuestionView | None:
-    """One of our questions as I may see it (one query), or None: another couple's is
-    indistinguishable from none (404)."""
+def question_view_by_id(*, user: User, question_id: int) -> QuestionView | None:
+    """One of our questions, by its id, as I may see it (one query), or None: another
+    couple's is indistinguishable from none (404)."""
     return _one_view(user, pk=question_id)
 
 
-def question_view_for_today(*, user: User) -> QuestionView | None:
-    """Our live question for the couple's current local date as I may see it (one
-    query), or None."""
+def question_view_today(*, user: User) -> QuestionView | None:
+    """Our live question for the couple day I am living (`couple_day_today`) as I may
+    see it (one query), or None: not assigned yet, or I am unpaired."""
     context = couple_context(user)
     if context is None:
         return None
@@ -281,14 +287,16 @@ class QuestionPage:
 EARLIER_SHOWN = 3
 
 
-def question_page(*, user: User) -> QuestionPage:
-    """Today's question and the earlier ones still open, from one read of our newest
-    questions (3 queries), plus whether today's pass is still available (1)."""
+def question_page_today_and_earlier(*, user: User) -> QuestionPage:
+    """What the question page shows: today's question and the earlier ones still open,
+    from one read of our newest questions (3 queries), plus whether today's pass is
+    still available (1)."""
     context = couple_context(user)
     if context is None:
         return QuestionPage(today=None, earlier=[], can_pass=False)
     day = couple_day_today(user=user)
-    views = question_views(user=user, questions=list(question_list(user=user)[: EARLIER_SHOWN + 1]))
+    newest = list(question_list(user=user)[: EARLIER_SHOWN + 1])
+    views = question_views_from_prefetched(user=user, questions=newest)
     today = next((view for view in views if view.date == day), None)
     earlier = [
         view for view in views if view is not today and not view.closed and view.state != "revealed"
@@ -296,85 +304,14 @@ def question_page(*, user: User) -> QuestionPage:
     return QuestionPage(today=today, earlier=earlier, can_pass=not question_passed_today(user=user))
 
 
-def question_views(*, user: User, questions: list[DailyQuestion]) -> list[QuestionView]:
+def question_views_from_prefetched(
+    *, user: User, questions: list[DailyQuestion]
+) -> list[QuestionView]:
+    """Questions already read with their answers and reactions prefetched (a page of
+    `question_list` or `question_history`), each as I may see it, at one instant: no
+    query."""
     now = timezone.now()
-    return [question_view(question, user, now) for question in questions]
-
-
-# --- Nudges: set-based eligibility checks -----------------------------------------------
-# Registered in PromptsConfig.ready(). Each takes a batch of recipients (up to the
-# tick's batch size) and costs two queries whatever its size: the recipients' couples,
-# then those couples' open questions with who answered them. Read only: a question is
-# assigned by the sweep or on first view, never by asking whether to nudge about it.
-
-
-@dataclass
-class _OpenQuestion:
-    id: int
-    couple_date: date
-    revealed: bool
-    answered_by: set[int] = field(default_factory=set)  # author ids only, never the text
-
-
-def _open_questions(couple_ids: Collection[int], now: datetime) -> dict[int, list[_OpenQuestion]]:
-    """Per couple, its questions still taking answers (open, not passed, not past
-    `closes_at`: at most three each), with the ids of who answered (one query)."""
-    rows = DailyQuestion.objects.filter(
-        IdIn("couple_id", couple_ids), status=DailyQuestion.Status.OPEN, closes_at__gt=now
-    ).values_list("id", "couple_id", "couple_date", "revealed_at", "answers__author_id")
-    questions: dict[int, _OpenQuestion] = {}
-    by_couple: dict[int, list[_OpenQuestion]] = defaultdict(list)
-    for question_id, couple_id, couple_date, revealed_at, author_id in rows:
-        question = questions.get(question_id)
-        if question is None:
-            question = _OpenQuestion(question_id, couple_date, revealed_at is not None)
-            questions[question_id] = question
-            by_couple[couple_id].append(question)
-        if author_id is not None:
-            question.answered_by.add(author_id)
-    return by_couple
-
-
-def nudge_question_ready(recipients: Sequence[Recipient], now: datetime) -> dict[int, Context]:
-    """Who has today's question waiting: paired, the couple's question for its current
-    couple-day is open and not passed, and they have not answered it yet. Context:
-    whether the partner already has (2 queries for the batch)."""
-    ids = {recipient.user_id for recipient in recipients}
-    pairs = active_pairs(user_ids=ids)
-    questions = _open_questions({pair.couple_id for pair in pairs.values()}, now)
-    eligible: dict[int, Context] = {}
-    local_days = {recipient.user_id: recipient.local_date for recipient in recipients}
-    for user_id, pair in pairs.items():
-        # The couple day the recipient is living (docs/days.md; couple_day is cached
-        # per date and pair of zones: a batch has far fewer of those than people).
-        today = couple_day(local_days[user_id], pair.timezone, pair.couple_timezone)
-        # One live question per couple-day (a passed one is not OPEN), so at most one.
-        question = next(
-            (q for q in questions.get(pair.couple_id, []) if q.couple_date == today), None
-        )
-        if question is None or user_id in question.answered_by:
-            continue
-        eligible[user_id] = {"partner_answered": pair.partner_id in question.answered_by}
-    return eligible
-
-
-def nudge_partner_answered(recipients: Sequence[Recipient], now: datetime) -> dict[int, Context]:
-    """Who has something to hear about their partner's answer: the partner answered one
-    of the couple's questions still open (the newest such one counts). Context:
-    `revealed` when both have now answered it, i.e. I had answered first (2 queries)."""
-    ids = {recipient.user_id for recipient in recipients}
-    pairs = active_pairs(user_ids=ids)
-    questions = _open_questions({pair.couple_id for pair in pairs.values()}, now)
-    eligible: dict[int, Context] = {}
-    for user_id, pair in pairs.items():
-        answered = [
-            q for q in questions.get(pair.couple_id, []) if pair.partner_id in q.answered_by
-        ]
-        if not answered:
-            continue
-        newest = max(answered, key=lambda q: (q.couple_date, q.id))
-        eligible[user_id] = {"revealed": newest.revealed}
-    return eligible
+    return [question_view_from_prefetched(question, user, now) for question in questions]
 
 
 # A question is revealed while it is open: by the end of the third couple-day after its

@@ -39,7 +39,7 @@ def _card(request: HttpRequest, question_id: int, error: str | None = None) -> H
     error) the same card on a page of its own, so a refused answer stays in its field
     instead of being dropped by a redirect."""
     user = requester(request)
-    view = selectors.question_view_get(user=user, question_id=question_id)
+    view = selectors.question_view_by_id(user=user, question_id=question_id)
     if view is None:
         raise Http404
     return render(
@@ -85,7 +85,7 @@ def question(request: HttpRequest) -> HttpResponse:
     if context is None:
         return render(request, "prompts/question.html", {"q": None, "paired": False})
     services.daily_question_ensure(user=user)
-    page = selectors.question_page(user=user)
+    page = selectors.question_page_today_and_earlier(user=user)
     return render(
         request,
         "prompts/question.html",
@@ -149,7 +149,7 @@ def question_history(request: HttpRequest) -> HttpResponse:
     context = couple_context(user)
     paginator = Paginator(selectors.question_history(user=user), HISTORY_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    views = selectors.question_views(user=user, questions=list(page.object_list))
+    views = selectors.question_views_from_prefetched(user=user, questions=list(page.object_list))
     return render(
         request,
         "prompts/history.html",

@@ -36,7 +36,7 @@ def dashboard_get(*, user: User) -> Dashboard:
         couple=context,
         checkins=checkin_overview(user=user),
         pending_invite=invite_pending_for(user=user) if context is None else None,
-        question=questions.question_view_for_today(user=user) if context is not None else None,
+        question=questions.question_view_today(user=user) if context is not None else None,
         freshness=freshness(user=user),
     )
 

@@ -13,7 +13,7 @@ from nuzzle.lib.errors import Conflict, NotFound
 from nuzzle.lib.timezones import local_midnight
 from prompts.assignment import closes_at_for
 from prompts.models import DailyQuestion, QuestionAnswer, QuestionSchedule
-from prompts.selectors import question_view_for_today
+from prompts.selectors import question_view_today
 from prompts.services import (
     daily_question_ensure,
     question_answer,
@@ -76,7 +76,7 @@ class TestSweep:
         with time_machine.travel("2026-12-05 23:00:00Z", tick=False):
             daily_question_sweep()
         with time_machine.travel("2026-12-06 08:00:00Z", tick=False):
-            view = question_view_for_today(user=fresh(cast.partner))
+            view = question_view_today(user=fresh(cast.partner))
             assert daily_question_sweep().couples == 0
         assert view is not None
         assert (view.date, view.day) == (date(2026, 12, 7), date(2026, 12, 6))

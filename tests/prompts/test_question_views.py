@@ -1,5 +1,6 @@
-"""The one-query question view (prompts.selectors.question_view_get / _for_today):
-exactly what question_view makes from the prefetched question, in one query."""
+"""The one-query question views (prompts.selectors.question_view_by_id and
+question_view_today): exactly what question_views_from_prefetched makes from the
+prefetched question, in one query."""
 
 from __future__ import annotations
 
@@ -29,9 +30,9 @@ def question(cast, same_couple_day):
 
 
 def reference(user, question_id):
-    """What the prefetching path (question_list + question_views) says."""
+    """What the prefetching path (question_list + question_views_from_prefetched) says."""
     found = selectors.question_list(user=fresh(user)).get(pk=question_id)
-    return selectors.question_views(user=user, questions=[found])[0]
+    return selectors.question_views_from_prefetched(user=user, questions=[found])[0]
 
 
 def same(a, b):
@@ -56,14 +57,14 @@ def test_it_equals_the_prefetched_view_for_both_partners_at_every_stage(cast, qu
         question_react(user=cast.author, question_id=question.pk, reaction="hug")
         question_react(user=cast.partner, question_id=question.pk, reaction="heart")
     for person in (cast.author, cast.partner):
-        view = selectors.question_view_get(user=fresh(person), question_id=question.pk)
+        view = selectors.question_view_by_id(user=fresh(person), question_id=question.pk)
         same(view, reference(person, question.pk))
-        same(selectors.question_view_for_today(user=fresh(person)), view)
+        same(selectors.question_view_today(user=fresh(person)), view)
 
 
 def test_a_sealed_answer_stays_sealed(cast, question):
     question_answer(user=cast.author, question_id=question.pk, text="Mine, sealed")
-    view = selectors.question_view_get(user=fresh(cast.partner), question_id=question.pk)
+    view = selectors.question_view_by_id(user=fresh(cast.partner), question_id=question.pk)
     assert view.state == "unanswered"
     assert view.partner_answered
     assert view.partner_answer is None
@@ -74,17 +75,17 @@ def test_it_is_one_query_once_the_couple_is_known(cast, question):
     question_answer(user=cast.partner, question_id=question.pk, text="Theirs")
     question_react(user=cast.author, question_id=question.pk, reaction="hug")
     user = fresh(cast.partner)
-    selectors.question_view_get(user=user, question_id=question.pk)  # couple context
+    selectors.question_view_by_id(user=user, question_id=question.pk)  # couple context
     with CaptureQueriesContext(connection) as queries:
-        view = selectors.question_view_get(user=user, question_id=question.pk)
+        view = selectors.question_view_by_id(user=user, question_id=question.pk)
     assert len(queries) == 1
     assert (view.my_answer, view.partner_answer, view.partner_reaction) == ("Theirs", "Mine", "hug")
 
 
 def test_another_couples_or_a_passed_question_is_none(cast, question):
-    assert selectors.question_view_get(user=fresh(cast.other), question_id=question.pk) is None
-    assert selectors.question_view_get(user=fresh(cast.unpaired), question_id=question.pk) is None
-    assert selectors.question_view_for_today(user=fresh(cast.unpaired)) is None
+    assert selectors.question_view_by_id(user=fresh(cast.other), question_id=question.pk) is None
+    assert selectors.question_view_by_id(user=fresh(cast.unpaired), question_id=question.pk) is None
+    assert selectors.question_view_today(user=fresh(cast.unpaired)) is None
     question.status = question.Status.PASSED
     question.save(update_fields=["status"])
-    assert selectors.question_view_get(user=fresh(cast.author), question_id=question.pk) is None
+    assert selectors.question_view_by_id(user=fresh(cast.author), question_id=question.pk) is None
