@@ -610,7 +610,7 @@ def test_a_carriage_return_cell_comes_back_without_the_apostrophe(curator_client
     ["=1", "'=1", "''=1", "+", "-", "@", "\t", "\r", "\n", "'", "''", "'a", "a=1", "", "'\t"],
 )
 def test_neutralising_a_cell_is_undone_exactly(value):
-    from prompts.admin import neutralise_cell, restore_cell
+    from prompts.admin.resources import neutralise_cell, restore_cell
 
     assert restore_cell(neutralise_cell(value)) == value
     assert neutralise_cell(value)[:1] not in ("=", "+", "-", "@", "\t", "\r", "\n")
