@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 
 from nuzzle.couples.forms import JoinForm
 from nuzzle.couples.scoping import requester
-from nuzzle.couples.urls_helpers import invite_absolute_url
 from nuzzle.dashboard import export, selectors
 from nuzzle.dashboard.charts import mood_chart
 from prompts import services as questions
@@ -39,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if dashboard.couple is None:
         context["invite"] = dashboard.pending_invite
         context["invite_url"] = (
-            invite_absolute_url(dashboard.pending_invite) if dashboard.pending_invite else None
+            dashboard.pending_invite.share_url() if dashboard.pending_invite else None
         )
         context["join_form"] = JoinForm()
     return render(request, "dashboard/home.html", context)
