@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from checkins.models import Checkin, CheckinAnswer, CheckinResponse, Reaction, Visibility
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
-from nuzzle.lib.errors import Conflict, Invalid, NotFound
+from nuzzle.lib.errors import Conflict, Invalid, NotFound, as_invalid
 from nuzzle.lib.timezones import couple_day, local_date
 from nuzzle.nudges.services import activity_note
 from prompts.selectors import checkin_question_ids_for
@@ -44,7 +43,7 @@ def _validate_answers(answers: list[AnswerInput], allowed_ids: list[int]) -> lis
         if answer.text.strip():
             kept.append(AnswerInput(answer.question_id, answer.text.strip()))
     if errors:
-        raise ValidationError({"answers": errors})
+        raise Invalid.from_fields({"answers": errors})
     return kept
 
 
@@ -84,18 +83,22 @@ def checkin_submit(
     # Field validation only: Django checks each CheckConstraint with a query of its own,
     # and the fields' validators already say the same (mood and energy 1-5, visibility
     # one of two); the constraints stay the database's last word on the write.
-    candidate.full_clean(
-        exclude=["author", "couple"], validate_unique=False, validate_constraints=False
-    )
-    for position, answer in enumerate(kept):
-        # The question is one of today's (checked above): no query to look it up again.
-        CheckinAnswer(prompt_id=answer.question_id, text=answer.text, position=position).full_clean(
-            exclude=["checkin", "prompt"], validate_unique=False, validate_constraints=False
+    with as_invalid():
+        candidate.full_clean(
+            exclude=["author", "couple"], validate_unique=False, validate_constraints=False
         )
+        for position, answer in enumerate(kept):
+            # The question is one of today's (checked above): no query to look it up again.
+            CheckinAnswer(
+                prompt_id=answer.question_id, text=answer.text, position=position
+            ).full_clean(
+                exclude=["checkin", "prompt"], validate_unique=False, validate_constraints=False
+            )
 
     with transaction.atomic():
         later = (
-            Checkin.objects.filter(author=user, local_date__gt=today)
+            Checkin.objects.mine(user)
+            .filter(local_date__gt=today)
             .values_list("local_date", flat=True)
             .first()
         )
@@ -166,9 +169,10 @@ def checkin_respond(
     if not reaction and not text:
         raise Invalid("Add a reaction, a reply, or both.")
     # Validate the input on its own before writing anything.
-    CheckinResponse(
-        reaction=reaction or Reaction.HEART, text=text, checkin_date=checkin.local_date
-    ).full_clean(exclude=["checkin", "author"], validate_unique=False)
+    with as_invalid():
+        CheckinResponse(
+            reaction=reaction or Reaction.HEART, text=text, checkin_date=checkin.local_date
+        ).full_clean(exclude=["checkin", "author"], validate_unique=False)
     with transaction.atomic():
         response, created = CheckinResponse.objects.select_for_update().get_or_create(
             checkin=checkin,

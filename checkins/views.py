@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +15,7 @@ from checkins.forms import CheckinForm, ResponseForm
 from checkins.models import Checkin
 from nuzzle.couples.scoping import couple_context, requester
 from nuzzle.lib.errors import ServiceError
-from nuzzle.lib.forms import add_service_error, service_error
+from nuzzle.lib.forms import service_error
 from nuzzle.lib.http import safe_next
 from prompts.selectors import checkin_questions_for
 
@@ -41,8 +40,11 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 answers=form.answers(),
                 visibility=form.cleaned_data["visibility"],
             )
-        except (ServiceError, ValidationError) as exc:
-            add_service_error(form, exc)
+        except ServiceError as exc:
+            # Every message on its field when the form has it (several at once when
+            # model validation refused more than one), otherwise on the form.
+            for field, texts in exc.by_field().items():
+                form.add_error(field if field in form.fields else None, texts)
         else:
             if not request.htmx:  # type: ignore[attr-defined]
                 messages.success(request, "Checked in. Thank you for showing up today.")

@@ -6,14 +6,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from lovemaps.models import GuessRating, LovemapEntry, LovemapReveal
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
-from nuzzle.lib.errors import NotFound
+from nuzzle.lib.errors import Invalid, NotFound, as_invalid
 from nuzzle.nudges.services import activity_note
 from prompts.models import Prompt
 
@@ -46,11 +45,12 @@ def lovemap_answer(*, user: User, topic_id: int, text: str) -> LovemapEntry:
     sees the topic as `changed`); the same text again just re-confirms it."""
     topic = _topic(topic_id)
     text = text.strip()
-    LovemapEntry(text=text).full_clean(
-        exclude=["author", "topic", "couple", "created_at", "confirmed_at", "stale_at"],
-        validate_unique=False,
-        validate_constraints=False,
-    )
+    with as_invalid():
+        LovemapEntry(text=text).full_clean(
+            exclude=["author", "topic", "couple", "created_at", "confirmed_at", "stale_at"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     context = couple_context(user)
     now = timezone.now()
     with transaction.atomic():
@@ -113,9 +113,10 @@ def lovemap_reveal(*, user: User, topic_id: int, guess: str | None = None) -> Lo
     if context is None:
         raise NotFound("No such topic in your partner's map.")
     guess = (guess or "").strip()
-    LovemapReveal(guess=guess).full_clean(
-        exclude=["viewer", "entry", "topic", "couple", "revealed_at"], validate_unique=False
-    )
+    with as_invalid():
+        LovemapReveal(guess=guess).full_clean(
+            exclude=["viewer", "entry", "topic", "couple", "revealed_at"], validate_unique=False
+        )
     entry = (
         LovemapEntry.objects.from_partner(user).filter(topic_id=topic_id, is_current=True).first()
     )
@@ -141,7 +142,7 @@ def lovemap_guess_rate(*, user: User, guess_id: int, rating: str) -> LovemapReve
     """Rate my partner's guess about me. Only the person guessed about can; anyone
     else (and a guess from another couple) gets a 404."""
     if rating not in GuessRating.values:
-        raise ValidationError({"rating": [f"Choose one of: {', '.join(GuessRating.values)}."]})
+        raise Invalid.from_fields({"rating": [f"Choose one of: {', '.join(GuessRating.values)}."]})
     context = couple_context(user)
     if context is None:
         raise NotFound("No such guess.")

@@ -207,6 +207,12 @@ def _translate(exc: Exception) -> Exception:
         return ConflictError(exc.message)
     if isinstance(exc, NotFound):
         return exceptions.NotFound(exc.message)
+    if isinstance(exc, Invalid) and exc.errors is not None:
+        # Messages by field, as from a Django ValidationError (below); those about no one
+        # field under "detail", as a Django list of messages is.
+        return exceptions.ValidationError(
+            {name or "detail": messages for name, messages in exc.errors.items()}
+        )
     if isinstance(exc, Invalid | ServiceError):
         if exc.field:
             return exceptions.ValidationError({exc.field: [exc.message]})

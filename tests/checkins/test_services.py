@@ -2,7 +2,6 @@ from datetime import date
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
 
 from checkins.models import Checkin, CheckinResponse
 from checkins.services import AnswerInput, checkin_respond, checkin_submit
@@ -66,9 +65,9 @@ class TestSubmit:
         ],
     )
     def test_out_of_range_input_is_refused_and_nothing_is_stored(self, cast, fields, field):
-        with pytest.raises(ValidationError) as caught:
+        with pytest.raises(Invalid) as caught:
             checkin_submit(user=cast.author, **fields)
-        assert field in caught.value.message_dict
+        assert field in caught.value.by_field()
         assert not Checkin.objects.exists()
 
     def test_answers_must_be_to_todays_questions_once_each(self, cast):
@@ -77,15 +76,15 @@ class TestSubmit:
             [AnswerInput(999_999, "hm")],
             [AnswerInput(q1, "a"), AnswerInput(q1, "b")],
         ):
-            with pytest.raises(ValidationError) as caught:
+            with pytest.raises(Invalid) as caught:
                 checkin_submit(user=cast.author, mood=3, answers=answers)
-            assert "answers" in caught.value.message_dict
+            assert "answers" in caught.value.by_field()
         assert not Checkin.objects.exists()
 
     def test_an_overlong_answer_or_control_characters_store_nothing(self, cast):
         q1, *_ = todays_question_ids(cast.author)
         for text in ("x" * 501, "bell\x07"):
-            with pytest.raises(ValidationError):
+            with pytest.raises(Invalid):
                 checkin_submit(user=cast.author, mood=3, answers=[AnswerInput(q1, text)])
         assert not Checkin.objects.exists()
 
@@ -151,6 +150,6 @@ class TestRespond:
     )
     def test_empty_unknown_or_overlong_responses_store_nothing(self, cast, fields):
         checkin = checkin_submit(user=cast.author, mood=4).checkin
-        with pytest.raises((Invalid, ValidationError)):
+        with pytest.raises(Invalid):
             checkin_respond(user=cast.partner, checkin_id=checkin.pk, **fields)
         assert not CheckinResponse.objects.exists()

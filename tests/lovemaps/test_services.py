@@ -2,7 +2,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
 
 from lovemaps.models import LovemapEntry
 from lovemaps.selectors.batch import (
@@ -15,7 +14,7 @@ from lovemaps.selectors.maps import my_map, partner_map
 from lovemaps.services import lovemap_answer, lovemap_confirm, lovemap_guess_rate, lovemap_reveal
 from nuzzle.couples.models import User
 from nuzzle.couples.services import couple_end, invite_accept, invite_create
-from nuzzle.lib.errors import NotFound
+from nuzzle.lib.errors import Invalid, NotFound
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +82,7 @@ def test_only_the_person_guessed_about_can_rate_the_guess(cast, topics):
     for person in (cast.partner, cast.other, cast.unpaired):
         with pytest.raises(NotFound):
             lovemap_guess_rate(user=fresh(person), guess_id=reveal.pk, rating="close")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid):
         lovemap_guess_rate(user=fresh(cast.author), guess_id=reveal.pk, rating="meh")
     rated = lovemap_guess_rate(user=fresh(cast.author), guess_id=reveal.pk, rating="not_quite")
     assert rated.rating == "not_quite"
@@ -111,11 +110,11 @@ def test_a_new_partner_never_sees_words_written_in_an_earlier_couple(cast, topic
 
 def test_bad_answers_and_guesses_store_nothing(cast, topics):
     for text in ("x" * 1001, "bell\x07"):
-        with pytest.raises(ValidationError):
+        with pytest.raises(Invalid):
             lovemap_answer(user=cast.author, topic_id=topics[0].pk, text=text)
     assert not LovemapEntry.objects.exists()
     lovemap_answer(user=cast.author, topic_id=topics[0].pk, text="ok")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid):
         lovemap_reveal(user=fresh(cast.partner), topic_id=topics[0].pk, guess="y" * 1001)
     with pytest.raises(NotFound):
         lovemap_answer(user=cast.author, topic_id=999_999, text="no such topic")
