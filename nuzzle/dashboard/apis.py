@@ -3,6 +3,7 @@ everything I wrote (`nuzzle.dashboard.export`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 
 from drf_spectacular.utils import extend_schema
@@ -22,7 +23,8 @@ from nuzzle.couples.apis import CoupleOutputSerializer, couple_payload
 from nuzzle.couples.scoping import requester
 from nuzzle.dashboard import selectors
 from nuzzle.dashboard.export import account_export, export_filename
-from prompts import services as questions
+from prompts import selectors as questions
+from prompts import services as question_services
 from prompts.apis import QuestionOutputSerializer, question_payload
 
 
@@ -50,9 +52,12 @@ class DashboardApi(APIView):
     @extend_schema(responses={200: OutputSerializer}, summary="Us today")
     def get(self, request: Request) -> Response:
         user = requester(request)
-        # As the page: today's question is assigned first if the sweep has not.
-        questions.daily_question_ensure(user=user)
         dashboard = selectors.dashboard_get(user=user)
+        if dashboard.couple is not None and dashboard.question is None:
+            # As the page: the first view of our couple day assigns its question if the
+            # sweep has not (a write, never in the selector), then reads it.
+            question_services.daily_question_ensure(user=user)
+            dashboard = replace(dashboard, question=questions.question_view_today(user=user))
         overview = dashboard.checkins
         showed_up = overview.showed_up
         return Response(

@@ -1,7 +1,7 @@
 """Reads for the dashboard: one call gathers everything the page and the API show,
 with a fixed number of queries whatever the length of the couple's history. Reads only:
-the page and the API assign today's question first if the sweep has not
-(`prompts.services.daily_question_ensure`)."""
+when today's question is not assigned yet, the page and the API assign it
+(`prompts.services.daily_question_ensure`) and read it again."""
 
 from __future__ import annotations
 

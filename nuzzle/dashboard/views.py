@@ -4,6 +4,8 @@ history and quick actions; and the "Your data" page with its two downloads."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,17 +15,21 @@ from nuzzle.couples.forms import JoinForm
 from nuzzle.couples.scoping import requester
 from nuzzle.dashboard import export, selectors
 from nuzzle.dashboard.charts import mood_chart
-from prompts import services as questions
+from prompts import selectors as questions
+from prompts import services as question_services
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = requester(request)
-    # The first view of a couple day assigns its question if the sweep has not (a write:
-    # here, before the read, never in the selector).
-    questions.daily_question_ensure(user=user)
     dashboard = selectors.dashboard_get(user=user)
+    if dashboard.couple is not None and dashboard.question is None:
+        # The sweep has not reached our couple day yet: its first view assigns the
+        # question (a write: here, never in the selector), then reads it. Checked after
+        # the read, so a dashboard whose question is there costs no query more.
+        question_services.daily_question_ensure(user=user)
+        dashboard = replace(dashboard, question=questions.question_view_today(user=user))
     context: dict[str, object] = {
         "current": dashboard.couple,
         "overview": dashboard.checkins,
