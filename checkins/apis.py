@@ -11,110 +11,136 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checkins import selectors, services
-from checkins.models import ANSWER_MAX_LENGTH, REPLY_MAX_LENGTH, Checkin, Reaction, Visibility
+from checkins.models import (
+    ANSWER_MAX_LENGTH,
+    REPLY_MAX_LENGTH,
+    Checkin,
+    CheckinAnswer,
+    CheckinResponse,
+    Reaction,
+    Visibility,
+)
 from checkins.selectors import Today
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import requester
 from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib.api import (
+    Output,
     PageQuerySerializer,
     Pagination,
     StrictIntegerField,
     WordsField,
     paginated,
 )
+from prompts.models import Prompt
 from prompts.selectors import checkin_questions_for
-
-
-class CheckinQuestionOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-
-
-class AnswerOutputSerializer(serializers.Serializer):
-    question_id = serializers.IntegerField()
-    question = serializers.CharField()
-    text = serializers.CharField()
-
-
-class ResponseOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    author = serializers.ChoiceField(choices=["me", "partner"])
-    reaction = serializers.ChoiceField(choices=Reaction.choices, allow_null=True)
-    text = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-
-class CheckinOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    date = serializers.DateField(help_text="The author's local date.")
-    couple_date = serializers.DateField(help_text="The couple day it counts toward.")
-    author = serializers.ChoiceField(choices=["me", "partner"])
-    mood = serializers.IntegerField(min_value=1, max_value=5)
-    energy = serializers.IntegerField(min_value=1, max_value=5, allow_null=True)
-    answers = AnswerOutputSerializer(many=True)
-    visibility = serializers.ChoiceField(choices=Visibility.values)
-    responses = ResponseOutputSerializer(many=True)
-    updated_at = serializers.DateTimeField()
 
 
 def _who(author_id: int, user: User) -> str:
     return "me" if author_id == user.pk else "partner"
 
 
+# Each output is written once (nuzzle.lib.api.Output): its schema and, from prefetched
+# rows, its payload as plain dicts, cheap on the hot paths (no per-row queries).
+QUESTION_OUTPUT = Output[Prompt, None](
+    "CheckinQuestionOutputSerializer",
+    id=(serializers.IntegerField(), "pk"),
+    text=(serializers.CharField(), "text"),
+)
+ANSWER_OUTPUT = Output[CheckinAnswer, None](
+    "AnswerOutputSerializer",
+    question_id=(serializers.IntegerField(), "prompt_id"),
+    question=(serializers.CharField(), "prompt.text"),
+    text=(serializers.CharField(), "text"),
+)
+RESPONSE_OUTPUT = Output[CheckinResponse, User](
+    "ResponseOutputSerializer",
+    id=(serializers.IntegerField(), "pk"),
+    author=(
+        serializers.ChoiceField(choices=["me", "partner"]),
+        lambda response, user: _who(response.author_id, user),
+    ),
+    reaction=(
+        serializers.ChoiceField(choices=Reaction.choices, allow_null=True),
+        lambda response, _: response.reaction or None,
+    ),
+    text=(serializers.CharField(), "text"),
+    created_at=(serializers.DateTimeField(), lambda response, _: response.created_at.isoformat()),
+    updated_at=(serializers.DateTimeField(), lambda response, _: response.updated_at.isoformat()),
+)
+CHECKIN_OUTPUT = Output[Checkin, User](
+    "CheckinOutputSerializer",
+    id=(serializers.IntegerField(), "pk"),
+    date=(
+        serializers.DateField(help_text="The author's local date."),
+        lambda checkin, _: checkin.local_date.isoformat(),
+    ),
+    couple_date=(
+        serializers.DateField(help_text="The couple day it counts toward."),
+        lambda checkin, _: checkin.couple_date.isoformat(),
+    ),
+    author=(
+        serializers.ChoiceField(choices=["me", "partner"]),
+        lambda checkin, user: _who(checkin.author_id, user),
+    ),
+    mood=(serializers.IntegerField(min_value=1, max_value=5), "mood"),
+    energy=(serializers.IntegerField(min_value=1, max_value=5, allow_null=True), "energy"),
+    answers=(
+        ANSWER_OUTPUT.serializer(many=True),
+        lambda checkin, _: ANSWER_OUTPUT.render_all(checkin.answers.all(), None),
+    ),
+    visibility=(serializers.ChoiceField(choices=Visibility.values), "visibility"),
+    responses=(
+        RESPONSE_OUTPUT.serializer(many=True),
+        lambda checkin, user: RESPONSE_OUTPUT.render_all(checkin.responses.all(), user),
+    ),
+    updated_at=(serializers.DateTimeField(), lambda checkin, _: checkin.updated_at.isoformat()),
+)
+TODAY_OUTPUT = Output[Today, User](
+    "CheckinTodayOutputSerializer",
+    date=(
+        serializers.DateField(help_text="My local date."),
+        lambda today, _: today.date.isoformat(),
+    ),
+    couple_date=(
+        serializers.DateField(
+            help_text="The couple day my today belongs to (a date in the couple's shared zone; "
+            "my local date when unpaired). Both cards are of this couple day."
+        ),
+        lambda today, _: today.couple_date.isoformat(),
+    ),
+    mine=(
+        CHECKIN_OUTPUT.serializer(allow_null=True),
+        lambda today, user: CHECKIN_OUTPUT.render(today.mine, user) if today.mine else None,
+    ),
+    partner_date=(
+        serializers.DateField(
+            allow_null=True,
+            help_text="My partner's local date that belongs to the same couple day.",
+        ),
+        lambda today, _: today.partner_date.isoformat() if today.partner_date else None,
+    ),
+    partner=(
+        CHECKIN_OUTPUT.serializer(
+            allow_null=True, help_text="Null unless shared for the same couple day."
+        ),
+        lambda today, user: CHECKIN_OUTPUT.render(today.partner, user) if today.partner else None,
+    ),
+)
+CheckinQuestionOutputSerializer = QUESTION_OUTPUT.serializer
+AnswerOutputSerializer = ANSWER_OUTPUT.serializer
+ResponseOutputSerializer = RESPONSE_OUTPUT.serializer
+CheckinOutputSerializer = CHECKIN_OUTPUT.serializer
+CheckinTodayOutputSerializer = TODAY_OUTPUT.serializer
+
+
 def checkin_payload(checkin: Checkin, user: User) -> dict[str, Any]:
-    """Plain dicts from prefetched rows: cheap on the hot paths (no per-row queries)."""
-    return {
-        "id": checkin.pk,
-        "date": checkin.local_date.isoformat(),
-        "couple_date": checkin.couple_date.isoformat(),
-        "author": _who(checkin.author_id, user),
-        "mood": checkin.mood,
-        "energy": checkin.energy,
-        "answers": [
-            {"question_id": a.prompt_id, "question": a.prompt.text, "text": a.text}
-            for a in checkin.answers.all()
-        ],
-        "visibility": checkin.visibility,
-        "responses": [
-            {
-                "id": r.pk,
-                "author": _who(r.author_id, user),
-                "reaction": r.reaction or None,
-                "text": r.text,
-                "created_at": r.created_at.isoformat(),
-                "updated_at": r.updated_at.isoformat(),
-            }
-            for r in checkin.responses.all()
-        ],
-        "updated_at": checkin.updated_at.isoformat(),
-    }
-
-
-class CheckinTodayOutputSerializer(serializers.Serializer):
-    date = serializers.DateField(help_text="My local date.")
-    couple_date = serializers.DateField(
-        help_text="The couple day my today belongs to (a date in the couple's shared zone; "
-        "my local date when unpaired). Both cards are of this couple day."
-    )
-    mine = CheckinOutputSerializer(allow_null=True)
-    partner_date = serializers.DateField(
-        allow_null=True, help_text="My partner's local date that belongs to the same couple day."
-    )
-    partner = CheckinOutputSerializer(
-        allow_null=True, help_text="Null unless shared for the same couple day."
-    )
+    """A check-in as `user` sees it, from its prefetched answers and responses."""
+    return CHECKIN_OUTPUT.render(checkin, user)
 
 
 def today_payload(today: Today, user: User) -> dict[str, Any]:
-    return {
-        "date": today.date.isoformat(),
-        "couple_date": today.couple_date.isoformat(),
-        "mine": checkin_payload(today.mine, user) if today.mine else None,
-        "partner_date": today.partner_date.isoformat() if today.partner_date else None,
-        "partner": checkin_payload(today.partner, user) if today.partner else None,
-    }
+    return TODAY_OUTPUT.render(today, user)
 
 
 class CheckinQuestionsApi(APIView):
@@ -124,7 +150,7 @@ class CheckinQuestionsApi(APIView):
     def get(self, request: Request) -> Response:
         user = requester(request)
         questions = checkin_questions_for(day=couple_day_today(user=user))
-        return Response([{"id": q.pk, "text": q.text} for q in questions])
+        return Response(QUESTION_OUTPUT.render_all(questions, None))
 
 
 class CheckinAnswerInputSerializer(serializers.Serializer):
@@ -220,14 +246,4 @@ class CheckinResponseCreateApi(APIView):
             reaction=data.validated_data.get("reaction"),
             text=data.validated_data.get("text"),
         )
-        return Response(
-            {
-                "id": response.pk,
-                "author": "me",
-                "reaction": response.reaction or None,
-                "text": response.text,
-                "created_at": response.created_at.isoformat(),
-                "updated_at": response.updated_at.isoformat(),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(RESPONSE_OUTPUT.render(response, user), status=status.HTTP_201_CREATED)
