@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -11,71 +11,140 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lovemaps import services
-from lovemaps.models import ANSWER_MAX_LENGTH, GUESS_MAX_LENGTH, GuessRating, LovemapEntry
-from lovemaps.selectors.freshness import Freshness, freshness
-from lovemaps.selectors.maps import my_map, partner_map
+from lovemaps.models import (
+    ANSWER_MAX_LENGTH,
+    GUESS_MAX_LENGTH,
+    GuessRating,
+    LovemapEntry,
+    LovemapReveal,
+)
+from lovemaps.selectors.freshness import DomainFreshness, Freshness, freshness
+from lovemaps.selectors.maps import MyTopic, PartnerTopic, my_map, partner_map
 from lovemaps.selectors.topics import lovemap_topics
 from nuzzle.couples.scoping import requester
-from nuzzle.lib.api import PageQuerySerializer, Pagination, WordsField, paginated
+from nuzzle.lib.api import Output, PageQuerySerializer, Pagination, WordsField, paginated
 from nuzzle.lib.errors import NotFound
 from prompts.models import Prompt
 
 
-class TopicOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    domain = serializers.ChoiceField(choices=Prompt.Domain.choices)
-    half_life_days = serializers.IntegerField()
+class _Guess(Protocol):
+    """What a guess shows: a selector's `Guess`, or the reveal it rides on."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def guess(self) -> str: ...
+    @property
+    def rating(self) -> str | None: ...
 
 
-class GuessOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    guess = serializers.CharField()
-    rating = serializers.ChoiceField(choices=GuessRating.choices, allow_null=True)
+# Each output is written once (nuzzle.lib.api.Output): its schema, and its payload as
+# plain dicts from what the selectors and services return.
+TOPIC_OUTPUT = Output[Prompt, None](
+    "TopicOutputSerializer",
+    id=(serializers.IntegerField(), "pk"),
+    text=(serializers.CharField(), "text"),
+    domain=(serializers.ChoiceField(choices=Prompt.Domain.choices), "domain"),
+    half_life_days=(serializers.IntegerField(), "half_life_days"),
+)
+GUESS_OUTPUT = Output[_Guess, None](
+    "GuessOutputSerializer",
+    id=(serializers.IntegerField(), "id"),
+    guess=(serializers.CharField(), "guess"),
+    # A reveal's rating is "" until rated.
+    rating=(
+        serializers.ChoiceField(choices=GuessRating.choices, allow_null=True),
+        lambda guess, _: guess.rating or None,
+    ),
+)
+MY_ENTRY_OUTPUT = Output[MyTopic, None](
+    "MyEntryOutputSerializer",
+    topic=(TOPIC_OUTPUT.serializer(), lambda row, _: TOPIC_OUTPUT.render(row.topic, None)),
+    answer=(serializers.CharField(), "entry.text"),
+    version=(serializers.IntegerField(), "entry.version"),
+    confirmed_at=(serializers.DateTimeField(), lambda row, _: row.entry.confirmed_at.isoformat()),
+    stale_at=(serializers.DateTimeField(), lambda row, _: row.entry.stale_at.isoformat()),
+    stale=(serializers.BooleanField(), "stale"),
+    guesses=(
+        GUESS_OUTPUT.serializer(many=True),
+        lambda row, _: GUESS_OUTPUT.render_all(row.guesses, None),
+    ),
+)
+PARTNER_TOPIC_OUTPUT = Output[PartnerTopic, None](
+    "PartnerTopicOutputSerializer",
+    topic=(TOPIC_OUTPUT.serializer(), lambda row, _: TOPIC_OUTPUT.render(row.topic, None)),
+    status=(serializers.ChoiceField(choices=["unseen", "changed", "current"]), "status"),
+    answer=(serializers.CharField(allow_null=True, help_text="Null unless `current`."), "answer"),
+    updated_at=(serializers.DateTimeField(), lambda row, _: row.updated_at.isoformat()),
+    guess=(
+        GUESS_OUTPUT.serializer(allow_null=True),
+        lambda row, _: GUESS_OUTPUT.render(guess, None) if (guess := row.my_guess) else None,
+    ),
+)
+# The entry revealed, with the reveal (and the guess on it) as the context.
+REVEAL_OUTPUT = Output[LovemapEntry, LovemapReveal](
+    "LovemapRevealApi.OutputSerializer",
+    topic=(TOPIC_OUTPUT.serializer(), lambda entry, _: TOPIC_OUTPUT.render(entry.topic, None)),
+    answer=(serializers.CharField(), "text"),
+    guess=(
+        GUESS_OUTPUT.serializer(allow_null=True),
+        lambda _, reveal: GUESS_OUTPUT.render(reveal, None) if reveal.guess else None,
+    ),
+)
+FRESHNESS_MINE_OUTPUT = Output[Freshness, None](
+    "FreshnessOutputSerializer.MineSerializer",
+    stale=(serializers.IntegerField(), "mine_stale"),
+    total=(serializers.IntegerField(), "mine_total"),
+)
+FRESHNESS_PARTNER_OUTPUT = Output[Freshness, None](
+    "FreshnessOutputSerializer.PartnerSerializer",
+    current=(serializers.IntegerField(), "partner_current"),
+    changed=(serializers.IntegerField(), "partner_changed"),
+    unseen=(serializers.IntegerField(), "partner_unseen"),
+)
+FRESHNESS_DOMAIN_OUTPUT = Output[DomainFreshness, None](
+    "FreshnessOutputSerializer.DomainSerializer",
+    domain=(serializers.ChoiceField(choices=Prompt.Domain.choices), "domain"),
+    label=(serializers.CharField(), "label"),
+    mine_stale=(serializers.IntegerField(), "mine_stale"),
+    mine_total=(serializers.IntegerField(), "mine_total"),
+    partner_current=(serializers.IntegerField(), "partner_current"),
+    partner_changed=(serializers.IntegerField(), "partner_changed"),
+    partner_unseen=(serializers.IntegerField(), "partner_unseen"),
+)
+FRESHNESS_OUTPUT = Output[Freshness, None](
+    "FreshnessOutputSerializer",
+    mine=(
+        FRESHNESS_MINE_OUTPUT.serializer(),
+        lambda fresh, _: FRESHNESS_MINE_OUTPUT.render(fresh, None),
+    ),
+    partner=(
+        FRESHNESS_PARTNER_OUTPUT.serializer(),
+        lambda fresh, _: FRESHNESS_PARTNER_OUTPUT.render(fresh, None),
+    ),
+    domains=(
+        FRESHNESS_DOMAIN_OUTPUT.serializer(many=True),
+        lambda fresh, _: FRESHNESS_DOMAIN_OUTPUT.render_all(fresh.domains, None),
+    ),
+    stalest_domain=(
+        serializers.CharField(allow_null=True),
+        lambda fresh, _: stalest.domain if (stalest := fresh.stalest_domain) else None,
+    ),
+)
+TopicOutputSerializer = TOPIC_OUTPUT.serializer
+GuessOutputSerializer = GUESS_OUTPUT.serializer
+MyEntryOutputSerializer = MY_ENTRY_OUTPUT.serializer
+PartnerTopicOutputSerializer = PARTNER_TOPIC_OUTPUT.serializer
+FreshnessOutputSerializer = FRESHNESS_OUTPUT.serializer
 
 
-class MyEntryOutputSerializer(serializers.Serializer):
-    topic = TopicOutputSerializer()
-    answer = serializers.CharField()
-    version = serializers.IntegerField()
-    confirmed_at = serializers.DateTimeField()
-    stale_at = serializers.DateTimeField()
-    stale = serializers.BooleanField()
-    guesses = GuessOutputSerializer(many=True)
-
-
-class PartnerTopicOutputSerializer(serializers.Serializer):
-    topic = TopicOutputSerializer()
-    status = serializers.ChoiceField(choices=["unseen", "changed", "current"])
-    answer = serializers.CharField(allow_null=True, help_text="Null unless `current`.")
-    updated_at = serializers.DateTimeField()
-    guess = GuessOutputSerializer(allow_null=True)
-
-
-def topic_payload(topic: Prompt) -> dict[str, Any]:
-    return {
-        "id": topic.pk,
-        "text": topic.text,
-        "domain": topic.domain,
-        "half_life_days": topic.half_life_days,
-    }
-
-
-def entry_payload(entry: LovemapEntry, *, stale: bool, guesses: list[Any]) -> dict[str, Any]:
-    return {
-        "topic": topic_payload(entry.topic),
-        "answer": entry.text,
-        "version": entry.version,
-        "confirmed_at": entry.confirmed_at.isoformat(),
-        "stale_at": entry.stale_at.isoformat(),
-        "stale": stale,
-        "guesses": [{"id": g.id, "guess": g.guess, "rating": g.rating} for g in guesses],
-    }
+def freshness_payload(fresh: Freshness) -> dict[str, Any]:
+    return FRESHNESS_OUTPUT.render(fresh, None)
 
 
 def _mine_payload(request: Request, topic_id: int) -> dict[str, Any]:
     [found] = my_map(user=requester(request), topic_id=topic_id)
-    return entry_payload(found.entry, stale=found.stale, guesses=found.guesses)
+    return MY_ENTRY_OUTPUT.render(found, None)
 
 
 class LovemapTopicListApi(APIView):
@@ -88,14 +157,14 @@ class LovemapTopicListApi(APIView):
         PageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         paginator = Pagination()
         page = paginator.paginate_queryset(lovemap_topics(), request, view=self)
-        return paginator.get_paginated_response([topic_payload(t) for t in page or []])
+        return paginator.get_paginated_response(TOPIC_OUTPUT.render_all(page or [], None))
 
 
 class LovemapMineApi(APIView):
     @extend_schema(responses={200: MyEntryOutputSerializer(many=True)}, summary="My map")
     def get(self, request: Request) -> Response:
         rows = my_map(user=requester(request))
-        return Response([entry_payload(r.entry, stale=r.stale, guesses=r.guesses) for r in rows])
+        return Response(MY_ENTRY_OUTPUT.render_all(rows, None))
 
 
 class LovemapMineTopicApi(APIView):
@@ -130,32 +199,14 @@ class LovemapPartnerApi(APIView):
     )
     def get(self, request: Request) -> Response:
         rows = partner_map(user=requester(request))
-        return Response(
-            [
-                {
-                    "topic": topic_payload(r.topic),
-                    "status": r.status,
-                    "answer": r.answer,
-                    "updated_at": r.updated_at.isoformat(),
-                    "guess": (
-                        {"id": r.guess_id, "guess": r.guess, "rating": r.rating}
-                        if r.guess_id
-                        else None
-                    ),
-                }
-                for r in rows
-            ]
-        )
+        return Response(PARTNER_TOPIC_OUTPUT.render_all(rows, None))
 
 
 class LovemapRevealApi(APIView):
     class InputSerializer(serializers.Serializer):
         guess = WordsField(max_length=GUESS_MAX_LENGTH, required=False, allow_blank=True)
 
-    class OutputSerializer(serializers.Serializer):
-        topic = TopicOutputSerializer()
-        answer = serializers.CharField()
-        guess = GuessOutputSerializer(allow_null=True)
+    OutputSerializer = REVEAL_OUTPUT.serializer
 
     @extend_schema(
         request=InputSerializer,
@@ -171,17 +222,7 @@ class LovemapRevealApi(APIView):
         entry = reveal.entry
         if entry is None:  # only once its author deleted their account, never just revealed
             raise NotFound("No such topic in your partner's map.")
-        return Response(
-            {
-                "topic": topic_payload(entry.topic),
-                "answer": entry.text,
-                "guess": (
-                    {"id": reveal.pk, "guess": reveal.guess, "rating": reveal.rating or None}
-                    if reveal.guess
-                    else None
-                ),
-            }
-        )
+        return Response(REVEAL_OUTPUT.render(entry, reveal))
 
 
 class LovemapGuessRatingApi(APIView):
@@ -199,47 +240,7 @@ class LovemapGuessRatingApi(APIView):
         reveal = services.lovemap_guess_rate(
             user=requester(request), guess_id=guess_id, rating=data.validated_data["rating"]
         )
-        return Response({"id": reveal.pk, "guess": reveal.guess, "rating": reveal.rating})
-
-
-class FreshnessOutputSerializer(serializers.Serializer):
-    class MineSerializer(serializers.Serializer):
-        stale = serializers.IntegerField()
-        total = serializers.IntegerField()
-
-    class PartnerSerializer(serializers.Serializer):
-        current = serializers.IntegerField()
-        changed = serializers.IntegerField()
-        unseen = serializers.IntegerField()
-
-    class DomainSerializer(serializers.Serializer):
-        domain = serializers.ChoiceField(choices=Prompt.Domain.choices)
-        # A serializer field named like Field.label: fine at runtime, confusing to mypy.
-        label = serializers.CharField()  # type: ignore[assignment]
-        mine_stale = serializers.IntegerField()
-        mine_total = serializers.IntegerField()
-        partner_current = serializers.IntegerField()
-        partner_changed = serializers.IntegerField()
-        partner_unseen = serializers.IntegerField()
-
-    mine = MineSerializer()
-    partner = PartnerSerializer()
-    domains = DomainSerializer(many=True)
-    stalest_domain = serializers.CharField(allow_null=True)
-
-
-def freshness_payload(fresh: Freshness) -> dict[str, Any]:
-    stalest = fresh.stalest_domain
-    return {
-        "mine": {"stale": fresh.mine_stale, "total": fresh.mine_total},
-        "partner": {
-            "current": fresh.partner_current,
-            "changed": fresh.partner_changed,
-            "unseen": fresh.partner_unseen,
-        },
-        "domains": [d.__dict__ for d in fresh.domains],
-        "stalest_domain": stalest.domain if stalest else None,
-    }
+        return Response(GUESS_OUTPUT.render(reveal, None))
 
 
 class LovemapFreshnessApi(APIView):

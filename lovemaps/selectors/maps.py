@@ -30,7 +30,9 @@ from prompts.models import Prompt
 
 
 @dataclass(frozen=True)
-class PartnerGuess:
+class Guess:
+    """A guess about one topic (a reveal's), and its rating (None: not rated yet)."""
+
     id: int
     guess: str
     rating: str | None
@@ -41,7 +43,7 @@ class MyTopic:
     topic: Prompt
     entry: LovemapEntry
     stale: bool
-    guesses: list[PartnerGuess]  # my partner's guesses about this topic, to rate
+    guesses: list[Guess]  # my partner's guesses about this topic, to rate
 
 
 def my_map(
@@ -68,7 +70,7 @@ def my_map(
             entry=entry,
             stale=entry.stale_at <= now,
             guesses=[
-                PartnerGuess(id=r.pk, guess=r.guess, rating=r.rating or None)
+                Guess(id=r.pk, guess=r.guess, rating=r.rating or None)
                 # The stubs see `to_attr` on a plain manager's queryset, not on a custom one.
                 for r in entry.guessed  # type: ignore[attr-defined]
             ],
@@ -95,6 +97,13 @@ class PartnerTopic:
     guess_id: int | None
     guess: str | None
     rating: str | None
+
+    @property
+    def my_guess(self) -> Guess | None:
+        """My guess about the current version, with its rating, if I made one."""
+        if self.guess_id is None or self.guess is None:
+            return None
+        return Guess(id=self.guess_id, guess=self.guess, rating=self.rating)
 
 
 def _partner_entries(user: User) -> QuerySet[LovemapEntry]:
