@@ -24,6 +24,7 @@ from nuzzle.couples import selectors, services
 from nuzzle.couples.models import Invite, User
 from nuzzle.couples.scoping import CoupleContext, couple_context, requester
 from nuzzle.lib.api import (
+    Output,
     SingleLineCharField,
     StrictBooleanField,
     StrictCharField,
@@ -34,50 +35,59 @@ from nuzzle.lib.errors import Invalid, NotFound
 from nuzzle.lib.ratelimit import ScopedLimitThrottle
 from nuzzle.lib.schema import AutoSchema
 
-
-class PartnerSerializer(serializers.Serializer):
-    display_name = serializers.CharField()
-    timezone = serializers.CharField()
-
-
-class CoupleOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    partner = PartnerSerializer()
-    since = serializers.DateTimeField()
-    timezone = serializers.CharField()
-
-
-class UserOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    display_name = serializers.CharField()
-    timezone = serializers.CharField()
-    allow_sensitive_questions = serializers.BooleanField()
-    couple = CoupleOutputSerializer(allow_null=True)
+# Each output is written once (nuzzle.lib.api.Output): its schema, and the plain payload
+# that the serializer made from it then formats (`.data`).
+PARTNER_OUTPUT = Output[User, None](
+    "PartnerSerializer",
+    display_name=(serializers.CharField(), "display_name"),
+    timezone=(serializers.CharField(), "timezone"),
+)
+COUPLE_OUTPUT = Output[CoupleContext, None](
+    "CoupleOutputSerializer",
+    id=(serializers.IntegerField(), "couple.pk"),
+    partner=(
+        PARTNER_OUTPUT.serializer(),
+        lambda context, _: PARTNER_OUTPUT.render(context.partner, None),
+    ),
+    since=(serializers.DateTimeField(), "couple.created_at"),
+    timezone=(serializers.CharField(), "couple.timezone"),
+)
+CoupleOutputSerializer = COUPLE_OUTPUT.serializer
 
 
 def couple_payload(context: CoupleContext) -> dict[str, Any]:
-    return {
-        "id": context.couple.pk,
-        "partner": {
-            "display_name": context.partner.display_name,
-            "timezone": context.partner.timezone,
-        },
-        "since": context.couple.created_at,
-        "timezone": context.couple.timezone,
-    }
+    return COUPLE_OUTPUT.render(context, None)
+
+
+USER_OUTPUT = Output[User, None](
+    "UserOutputSerializer",
+    id=(serializers.IntegerField(), "pk"),
+    email=(serializers.EmailField(), "email"),
+    display_name=(serializers.CharField(), "display_name"),
+    timezone=(serializers.CharField(), "timezone"),
+    allow_sensitive_questions=(serializers.BooleanField(), "allow_sensitive_questions"),
+    couple=(
+        CoupleOutputSerializer(allow_null=True),
+        lambda user, _: couple_payload(context) if (context := couple_context(user)) else None,
+    ),
+)
+UserOutputSerializer = USER_OUTPUT.serializer
 
 
 def user_payload(user: User) -> dict[str, Any]:
-    context = couple_context(user)
-    return {
-        "id": user.pk,
-        "email": user.email,
-        "display_name": user.display_name,
-        "timezone": user.timezone,
-        "allow_sensitive_questions": user.allow_sensitive_questions,
-        "couple": couple_payload(context) if context else None,
-    }
+    return USER_OUTPUT.render(user, None)
+
+
+# A new account's token (the context) and the account.
+SIGNUP_OUTPUT = Output[User, str](
+    "AuthSignupApi.OutputSerializer",
+    token=(serializers.CharField(), lambda _, token: token),
+    user=(UserOutputSerializer(), lambda user, _: user_payload(user)),
+)
+TOKEN_OUTPUT = Output[str, None](
+    "AuthTokenApi.OutputSerializer",
+    token=(serializers.CharField(), lambda token, _: token),
+)
 
 
 def _token_for(user: User) -> str:
@@ -96,9 +106,7 @@ class AuthSignupApi(APIView):
         display_name = SingleLineCharField(max_length=50)
         timezone = TimezoneField()
 
-    class OutputSerializer(serializers.Serializer):
-        token = serializers.CharField()
-        user = UserOutputSerializer()
+    OutputSerializer = SIGNUP_OUTPUT.serializer
 
     @extend_schema(
         request=InputSerializer,
@@ -115,7 +123,7 @@ class AuthSignupApi(APIView):
             display_name=data.validated_data["display_name"],
             timezone_name=data.validated_data["timezone"],
         )
-        body = {"token": _token_for(user), "user": user_payload(user)}
+        body = SIGNUP_OUTPUT.render(user, _token_for(user))
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
@@ -129,8 +137,7 @@ class AuthTokenApi(APIView):
         email = StrictCharField(max_length=254)
         password = StrictCharField(max_length=128, trim_whitespace=False)
 
-    class OutputSerializer(serializers.Serializer):
-        token = serializers.CharField()
+    OutputSerializer = TOKEN_OUTPUT.serializer
 
     @extend_schema(
         request=InputSerializer,
@@ -150,7 +157,7 @@ class AuthTokenApi(APIView):
         # A token log-in is a log-in, as a session one is (django.contrib.auth.login sends
         # this): receivers such as last_login and the nudges' activity mark see it too.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
-        return Response({"token": _token_for(user)})
+        return Response(TOKEN_OUTPUT.render(_token_for(user), None))
 
 
 class AuthLogoutApi(APIView):
@@ -241,18 +248,17 @@ class MeApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InviteOutputSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    url = serializers.URLField()
-    expires_at = serializers.DateTimeField()
+INVITE_OUTPUT = Output[Invite, None](
+    "InviteOutputSerializer",
+    code=(serializers.CharField(), "display_code"),
+    url=(serializers.URLField(), lambda invite, _: invite.share_url()),
+    expires_at=(serializers.DateTimeField(), "expires_at"),
+)
+InviteOutputSerializer = INVITE_OUTPUT.serializer
 
 
 def invite_payload(invite: Invite) -> dict[str, Any]:
-    return {
-        "code": invite.display_code,
-        "url": invite.share_url(),
-        "expires_at": invite.expires_at,
-    }
+    return INVITE_OUTPUT.render(invite, None)
 
 
 class CoupleInviteCreateApi(APIView):
