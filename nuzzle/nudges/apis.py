@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from nuzzle.couples.scoping import requester
 from nuzzle.lib.api import (
+    Output,
     PageQuerySerializer,
     Pagination,
     StrictBooleanField,
@@ -185,6 +186,31 @@ class NudgeStatusField(serializers.ChoiceField):
         super().__init__(choices=Nudge.Status.choices, **kwargs)
 
 
+# Written once (nuzzle.lib.api.Output): the schema, and the plain payload that the
+# serializer made from it then formats (`.data`: "HH:MM" times, sorted days, dates).
+PREFERENCES_OUTPUT = Output[PreferencesView, None](
+    "PreferencesApi.OutputSerializer",
+    nudge_time=(HourMinuteField(), "nudge_time"),
+    days=(DaysField(), "days"),
+    quiet_start=(HourMinuteField(), "quiet_start"),
+    quiet_end=(HourMinuteField(), "quiet_end"),
+    paused_until=(serializers.DateField(allow_null=True), "paused_until"),
+    kinds=(KindsOutputField(), "kinds"),
+    daily_cap=(serializers.IntegerField(min_value=1, max_value=MAX_DAILY_CAP), "daily_cap"),
+    timezone=(
+        serializers.CharField(help_text="My time zone (change it on /api/v1/me)."),
+        "timezone",
+    ),
+    suppressed=(
+        serializers.BooleanField(
+            help_text="The mail server refused my address; nothing is sent until I save "
+            "my preferences again."
+        ),
+        lambda view, _: view.suppressed_at is not None,
+    ),
+)
+
+
 class PreferencesApi(APIView):
     class InputSerializer(serializers.Serializer):
         nudge_time = HourMinuteField(required=False, help_text="Local time, 24-hour HH:MM.")
@@ -195,38 +221,12 @@ class PreferencesApi(APIView):
         kinds = KindsInputField(required=False)
         daily_cap = StrictIntegerField(min_value=1, max_value=MAX_DAILY_CAP, required=False)
 
-    class OutputSerializer(serializers.Serializer):
-        nudge_time = HourMinuteField()
-        days = DaysField()
-        quiet_start = HourMinuteField()
-        quiet_end = HourMinuteField()
-        paused_until = serializers.DateField(allow_null=True)
-        kinds = KindsOutputField()
-        daily_cap = serializers.IntegerField(min_value=1, max_value=MAX_DAILY_CAP)
-        timezone = serializers.CharField(help_text="My time zone (change it on /api/v1/me).")
-        suppressed = serializers.BooleanField(
-            help_text="The mail server refused my address; nothing is sent until I save "
-            "my preferences again."
-        )
-
-    @staticmethod
-    def _payload(view: PreferencesView) -> dict[str, Any]:
-        return {
-            "nudge_time": view.nudge_time,
-            "days": view.days,
-            "quiet_start": view.quiet_start,
-            "quiet_end": view.quiet_end,
-            "paused_until": view.paused_until,
-            "kinds": view.kinds,
-            "daily_cap": view.daily_cap,
-            "timezone": view.timezone,
-            "suppressed": view.suppressed_at is not None,
-        }
+    OutputSerializer = PREFERENCES_OUTPUT.serializer
 
     @extend_schema(responses={200: OutputSerializer}, summary="My nudge preferences")
     def get(self, request: Request) -> Response:
         view = selectors.preferences_get(user=requester(request))
-        return Response(self.OutputSerializer(self._payload(view)).data)
+        return Response(self.OutputSerializer(PREFERENCES_OUTPUT.render(view, None)).data)
 
     @extend_schema(
         request=InputSerializer,
@@ -242,7 +242,7 @@ class PreferencesApi(APIView):
             # not passed, so `paused_until: null` (resume) differs from "not sent".
             services.preferences_update(user=user, **data.validated_data)
         view = selectors.preferences_get(user=user)
-        return Response(self.OutputSerializer(self._payload(view)).data)
+        return Response(self.OutputSerializer(PREFERENCES_OUTPUT.render(view, None)).data)
 
 
 class NudgeListApi(APIView):
