@@ -8,6 +8,7 @@ whatever the number of topics answered.
   weekly recap and the daily question's lean.
 - `export`: everything I wrote, for the export of my data.
 
-Everything that reads a person's entries starts from `LovemapEntry.objects.mine(user)`
-or `.from_partner(user)` (couple scoping, `nuzzle.couples.scoping`).
+A read for one person starts from `LovemapEntry.objects.mine(user)` or
+`.from_partner(user)` (couple scoping, `nuzzle.couples.scoping`); those in `batch` read
+many people or couples at once, by their ids.
 """
