@@ -8,7 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from nuzzle.lib.sql import IdIn, RowAfter, insert_rows, pg_array, update_rows
+from nuzzle.lib.sql import (
+    IdIn,
+    PipelinedWriter,
+    RowAfter,
+    insert_rows,
+    pg_array,
+    update_rows,
+    upsert_rows,
+)
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge, NudgeSchedule
 from tests.factories import new_user
@@ -132,3 +140,75 @@ def test_row_after_orders_by_every_column_ties_included():
 
     assert sorted(later.values_list("pk", flat=True)) == [r.pk for r in rows if r.pk > middle.pk]
     assert earlier.count() == len(rows)
+
+
+@pytest.mark.django_db
+def test_upsert_rows_inserts_new_rows_and_updates_the_given_fields_of_existing_ones():
+    user = new_user()  # its schedule rows come with it: one per kind
+    NudgeSchedule.objects.filter(user=user, kind=Kind.WEEKLY_RECAP).delete()
+    later = NOW + timedelta(days=1)
+
+    upsert_rows(
+        NudgeSchedule,
+        {
+            "user": [user.pk, user.pk],
+            "kind": [Kind.QUESTION_READY.value, Kind.WEEKLY_RECAP.value],
+            "enabled": [False, True],
+            "next_due_at": [later, None],
+        },
+        unique=("user", "kind"),
+    )
+
+    rows = {
+        row.kind: (row.enabled, row.next_due_at)
+        for row in NudgeSchedule.objects.filter(
+            user=user, kind__in=[Kind.QUESTION_READY, Kind.WEEKLY_RECAP]
+        )
+    }
+    assert rows == {"question_ready": (False, later), "weekly_recap": (True, None)}
+    assert NudgeSchedule.objects.filter(user=user).count() == len(Kind)
+
+
+@pytest.mark.django_db
+def test_upsert_rows_refuses_columns_of_different_lengths_or_a_key_that_leaves_nothing_to_set():
+    with pytest.raises(ValueError, match="one value per row"):
+        upsert_rows(NudgeSchedule, {"user": [1, 2], "kind": ["a"]}, unique=("user", "kind"))
+    with pytest.raises(ValueError, match="`unique`"):
+        upsert_rows(NudgeSchedule, {"user": [1], "kind": ["a"]}, unique=("user", "kind"))
+    upsert_rows(NudgeSchedule, {"user": [], "kind": []}, unique=("user",))  # no rows: nothing
+
+
+@pytest.mark.django_db
+def test_a_pipelined_writer_inside_a_transaction_writes_each_batch_at_once_and_sums_them():
+    seen: list[list[int]] = []
+
+    def write(batch: list[int]) -> int:
+        seen.append(batch)
+        return len(batch)
+
+    with PipelinedWriter(write, thread_name="test-writer") as writer:
+        assert not writer.threaded  # a test's transaction: every write belongs to it
+        writer.submit([1, 2])
+        assert seen == [[1, 2]]  # written in place, before submit returns
+        writer.submit([3])
+    assert writer.written == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_pipelined_writer_outside_a_transaction_writes_in_its_thread_and_raises_its_error():
+    def write(batch: list[int]) -> int:
+        if batch == [0]:
+            raise RuntimeError("the write failed")
+        return len(batch)
+
+    with PipelinedWriter(write, thread_name="test-writer") as writer:
+        assert writer.threaded
+        writer.submit([1, 2, 3])
+        writer.submit([4])
+    assert writer.written == 4
+
+    failing = PipelinedWriter(write, thread_name="test-writer")
+    failing.submit([0])
+    with pytest.raises(RuntimeError, match="the write failed"):
+        failing.close()
