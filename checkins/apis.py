@@ -21,8 +21,8 @@ from checkins.models import (
     Visibility,
 )
 from checkins.selectors import Today
+from nuzzle.couples.auth import requester
 from nuzzle.couples.models import User
-from nuzzle.couples.scoping import requester
 from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib.api import (
     Output,

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from checkins import selectors, services
 from checkins.forms import CheckinForm, ResponseForm
 from checkins.models import Checkin
-from nuzzle.couples.scoping import couple_context, requester
+from nuzzle.couples.auth import requester
+from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.errors import ServiceError
 from nuzzle.lib.forms import service_error
 from nuzzle.lib.http import safe_next

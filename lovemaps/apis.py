@@ -21,7 +21,7 @@ from lovemaps.models import (
 from lovemaps.selectors.freshness import DomainFreshness, Freshness, freshness
 from lovemaps.selectors.maps import MyTopic, PartnerTopic, my_map, partner_map
 from lovemaps.selectors.topics import lovemap_topics
-from nuzzle.couples.scoping import requester
+from nuzzle.couples.auth import requester
 from nuzzle.lib.api import Output, PageQuerySerializer, Pagination, WordsField, paginated
 from nuzzle.lib.errors import NotFound
 from prompts.models import Prompt

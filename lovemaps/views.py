@@ -20,7 +20,8 @@ from lovemaps.models import ANSWER_MAX_LENGTH, GUESS_MAX_LENGTH, GuessRating
 from lovemaps.selectors.freshness import freshness
 from lovemaps.selectors.maps import my_topics, partner_map
 from lovemaps.selectors.topics import lovemap_topics
-from nuzzle.couples.scoping import couple_context, requester
+from nuzzle.couples.auth import requester
+from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.forms import WordsField, service_error
 from nuzzle.lib.http import safe_next
 from prompts.models import Prompt

@@ -14,7 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from nuzzle.couples.scoping import couple_context, requester
+from nuzzle.couples.auth import requester
+from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.forms import WordsField, service_error
 from nuzzle.lib.http import safe_next
 from prompts import selectors, services

@@ -15,9 +15,9 @@ def test_every_task_is_named_after_its_app_and_function():
     tasks = ours()
     assert tasks, "no tasks registered"
     for name, task in tasks.items():
-        module = task.__module__  # type: ignore[attr-defined]
+        module = task.__module__
         label = module.split(".")[-2]
-        assert name == f"{label}.tasks.{task.__name__}", module  # type: ignore[attr-defined]
+        assert name == f"{label}.tasks.{task.__name__}", module
 
 
 def test_every_beat_entry_runs_a_registered_task():

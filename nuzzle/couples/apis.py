@@ -21,8 +21,9 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from nuzzle.couples import selectors, services
+from nuzzle.couples.auth import requester
 from nuzzle.couples.models import Invite, User
-from nuzzle.couples.scoping import CoupleContext, couple_context, requester
+from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.lib.api import (
     Output,
     SingleLineCharField,

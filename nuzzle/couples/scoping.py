@@ -80,13 +80,3 @@ class CoupleScopedQuerySet(models.QuerySet[M, M]):
         if context is None:
             return self.none()
         return self.filter(couple=context.couple, author=context.partner)
-
-
-def requester(request: Any) -> User:
-    """The signed-in user of a request whose view already required authentication."""
-    from nuzzle.couples.models import User
-
-    user = request.user
-    if not isinstance(user, User):
-        raise TypeError("requester() needs an authenticated request")
-    return user

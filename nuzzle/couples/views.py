@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from nuzzle.couples import selectors, services
+from nuzzle.couples.auth import requester
 from nuzzle.couples.forms import (
     AccountDeleteForm,
     CoupleTimezoneForm,
@@ -28,7 +29,6 @@ from nuzzle.couples.forms import (
     SignupForm,
 )
 from nuzzle.couples.models import Invite, normalize_invite_code
-from nuzzle.couples.scoping import requester
 from nuzzle.lib.errors import ServiceError
 from nuzzle.lib.forms import add_service_error
 from nuzzle.lib.http import is_local_path, safe_next

@@ -20,7 +20,7 @@ from checkins.apis import (
 )
 from lovemaps.apis import FreshnessOutputSerializer, freshness_payload
 from nuzzle.couples.apis import CoupleOutputSerializer, couple_payload
-from nuzzle.couples.scoping import requester
+from nuzzle.couples.auth import requester
 from nuzzle.dashboard import selectors
 from nuzzle.dashboard.export import account_export, export_filename
 from prompts import selectors as questions

@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from nuzzle.couples.auth import requester
 from nuzzle.couples.forms import JoinForm
-from nuzzle.couples.scoping import requester
 from nuzzle.dashboard import export, selectors
 from nuzzle.dashboard.charts import mood_chart
 from prompts import selectors as questions

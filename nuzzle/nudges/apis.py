@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from nuzzle.couples.scoping import requester
+from nuzzle.couples.auth import requester
 from nuzzle.lib.api import (
     Output,
     PageQuerySerializer,

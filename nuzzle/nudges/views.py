@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from nuzzle.couples.scoping import requester
+from nuzzle.couples.auth import requester
 from nuzzle.lib.forms import add_service_error
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges import selectors, services, tokens

@@ -1,0 +1,15 @@
+"""Who is asking: the signed-in person of a request, as a `User`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nuzzle.couples.models import User
+
+
+def requester(request: Any) -> User:
+    """The signed-in user of a request whose view already required authentication."""
+    user = request.user
+    if not isinstance(user, User):
+        raise TypeError("requester() needs an authenticated request")
+    return user
