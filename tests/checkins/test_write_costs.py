@@ -5,11 +5,10 @@ written."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from checkins.services import checkin_respond, checkin_submit
 from tests.checkins.helpers import todays_question_ids
+from tests.queries import capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +16,9 @@ TODAY = "/api/v1/checkins/today"
 
 
 def queries_for(client, body):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.put(TODAY, body, format="json")
-    assert response.status_code in (200, 201), response.content
-    return [q["sql"] for q in queries]
+    queries = capture_queries(lambda: client.put(TODAY, body, format="json"))
+    assert queries.result.status_code in (200, 201), queries.result.content
+    return queries.sql
 
 
 def test_three_answers_cost_no_more_queries_than_none(cast, api):

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from checkins.models import Checkin, CheckinAnswer, CheckinResponse, Visibility
@@ -34,6 +32,7 @@ from prompts.services import (
 )
 from tests.conftest import Cast, token_client
 from tests.factories import PASSWORD, PromptFactory, as_prompt, couple_of, new_user
+from tests.queries import capture_queries
 
 # What the author wrote: each must be in the author's export.
 AUTHOR_MARKERS = [
@@ -497,10 +496,13 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
 
 
 def _export_queries(user: User) -> tuple[int, dict]:
-    with CaptureQueriesContext(connection) as queries:
+    def export() -> dict:
         data = account_export(user=user)
         account_export_markdown(data)
-    return len(queries), data
+        return data
+
+    queries = capture_queries(export)
+    return len(queries), queries.result
 
 
 def test_the_export_costs_the_same_queries_for_3_or_300_items(cast):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 from knox.signals import token_expired
 from rest_framework.test import APIClient
+
+from tests.queries import capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +26,9 @@ def test_a_valid_token_authenticates_with_one_query(cast):
     _, token = AuthToken.objects.create(user=cast.author)
     client = client_with(token)
     client.get(ME)  # the first request may renew the expiry (one write)
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(ME).status_code == 200
-    token_queries = [q["sql"] for q in queries if "knox_authtoken" in q["sql"]]
+    queries = capture_queries(lambda: client.get(ME))
+    assert queries.result.status_code == 200
+    token_queries = [sql for sql in queries.sql if "knox_authtoken" in sql]
     assert len(token_queries) == 1, token_queries
     assert "couples_user" in token_queries[0]  # the person comes in the same query
 
@@ -74,9 +74,9 @@ def test_the_expiry_is_renewed_at_most_once_an_hour(cast):
     assert client.get(ME).status_code == 200
     renewed = AuthToken.objects.get(pk=instance.pk).expiry
     assert renewed > instance.expiry + timedelta(days=80)  # TOKEN_TTL: 90 days
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(ME).status_code == 200
-    assert not [q for q in queries if q["sql"].startswith("UPDATE")]
+    queries = capture_queries(lambda: client.get(ME))
+    assert queries.result.status_code == 200
+    assert not [sql for sql in queries.sql if sql.startswith("UPDATE")]
     assert AuthToken.objects.get(pk=instance.pk).expiry == renewed
 
 

@@ -1,9 +1,8 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples.models import User
+from tests.queries import assert_queries_do_not_grow, capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -98,14 +97,15 @@ def test_love_map_pages_cost_the_same_with_10_or_120_topics_answered(client, cas
         else:
             http = client
             http.force_login(cast.partner)
-        http.get(path)
-        with CaptureQueriesContext(connection) as queries:
-            assert http.get(path).status_code == 200
-        return len(queries)
+        http.get(path)  # warm-up
+        queries = capture_queries(lambda: http.get(path))
+        assert queries.result.status_code == 200
+        return queries
+
+    def grow():
+        LovemapReveal.objects.all().delete()
+        LovemapEntry.objects.all().delete()
+        fill(cast, topics, 120)
 
     fill(cast, topics, 10)
-    few = measure()
-    LovemapReveal.objects.all().delete()
-    LovemapEntry.objects.all().delete()
-    fill(cast, topics, 120)
-    assert measure() == few
+    assert_queries_do_not_grow(measure, grow)

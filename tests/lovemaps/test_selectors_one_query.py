@@ -7,8 +7,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from lovemaps.selectors.freshness import freshness
 from lovemaps.selectors.maps import partner_map
@@ -16,6 +14,7 @@ from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from prompts.models import Prompt
+from tests.queries import assert_num_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +49,7 @@ def mixed(cast, topics):
 def test_partner_map_orders_changed_then_unseen_then_current_in_one_query(cast, mixed):
     viewer = fresh(cast.partner)
     couple_context(viewer)
-    with CaptureQueriesContext(connection) as queries:
-        rows = partner_map(user=viewer)
-    assert len(queries) == 1
+    rows = assert_num_queries(1, lambda: partner_map(user=viewer))
     assert [row.status for row in rows] == [
         "changed",
         "unseen",
@@ -76,10 +73,9 @@ def test_freshness_counts_both_maps_in_one_query(cast, mixed):
     viewer = fresh(cast.partner)
     couple_context(viewer)
     later = timedelta(days=3650)
-    with CaptureQueriesContext(connection) as queries:
-        now = freshness(user=viewer)
-        stale = freshness(user=viewer, now=now_plus(later))
-    assert len(queries) == 2
+    now, stale = assert_num_queries(
+        2, lambda: (freshness(user=viewer), freshness(user=viewer, now=now_plus(later)))
+    )
     assert (now.partner_current, now.partner_changed, now.partner_unseen) == (2, 1, 3)
     assert (now.mine_total, now.mine_stale) == (1, 0)
     assert (stale.mine_total, stale.mine_stale) == (1, 1)
