@@ -12,6 +12,7 @@ from nuzzle.couples.models import Couple, Invite, Membership, User, normalize_in
 from nuzzle.couples.scoping import couple_context, forget_couple_context
 from nuzzle.lib.errors import Conflict, Invalid, NotFound
 from tests.factories import UserFactory, couple_of
+from tests.queries import assert_num_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -209,16 +210,16 @@ class TestUnpair:
 
 
 class TestScoping:
-    def test_the_couple_context_costs_one_query_and_is_cached(
-        self, cast, django_assert_num_queries
-    ):
+    def test_the_couple_context_costs_one_query_and_is_cached(self, cast):
         author = fresh(cast.author)
-        with django_assert_num_queries(1):
+
+        def twice():
             assert couple_context(author).partner == cast.partner
             assert couple_context(author).couple == cast.couple
+
+        assert_num_queries(1, twice)
         forget_couple_context(author)
-        with django_assert_num_queries(1):
-            couple_context(author)
+        assert_num_queries(1, lambda: couple_context(author))
 
 
 class TestPasswords:

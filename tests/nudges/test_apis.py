@@ -6,13 +6,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from nuzzle.nudges.kinds import CATALOGUE
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.services import person_suppress
+from tests.queries import assert_queries_do_not_grow, capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -372,14 +371,15 @@ class TestNudgeList:
     def test_its_queries_do_not_grow_with_the_history(self, cast, api):
         client = api(cast.author)
 
-        def queries() -> int:
-            with CaptureQueriesContext(connection) as captured:
-                assert client.get(NUDGES).status_code == 200
-            return len(captured)
+        def measure():
+            queries = capture_queries(lambda: client.get(NUDGES))
+            assert queries.result.status_code == 200
+            return queries
+
+        def grow():
+            for offset in range(1, 25):
+                day = date(2030, 1, 1) + timedelta(days=offset)
+                nudge(cast.author, day=day)
 
         nudge(cast.author)
-        few = queries()
-        for offset in range(1, 25):
-            day = date(2030, 1, 1) + timedelta(days=offset)
-            nudge(cast.author, day=day)
-        assert queries() == few
+        assert_queries_do_not_grow(measure, grow)

@@ -10,12 +10,12 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from nuzzle.nudges.management.commands.nudges_backlog import age
 from nuzzle.nudges.models import Nudge, NudgeSchedule
 from nuzzle.nudges.selectors import backlog
 from tests.factories import new_user
+from tests.queries import assert_num_queries, capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -143,15 +143,10 @@ def test_no_person_and_no_content_is_printed(pipeline):
 def test_it_runs_four_queries_however_long_the_outbox(pipeline):
     robin, _ = pipeline
 
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            backlog(now=NOW)
-        return len(captured)
-
-    assert queries() == 4
+    assert_num_queries(4, lambda: backlog(now=NOW))
     for hours in range(30):
         outbox(robin, S.SENT, ago=timedelta(hours=hours, minutes=1))
-    assert queries() == 4
+    assert_num_queries(4, lambda: backlog(now=NOW))
 
 
 @pytest.mark.postgres
@@ -159,13 +154,12 @@ def test_the_in_flight_counts_read_the_partial_indexes(pipeline):
     """The first three queries filter on exactly the partial indexes' conditions, so
     PostgreSQL can answer them from those indexes (checked with sequential scans off,
     as the tiny test tables would otherwise make a scan cheaper)."""
-    with CaptureQueriesContext(connection) as captured:
-        backlog(now=NOW)
+    captured = capture_queries(lambda: backlog(now=NOW))
     plans = []
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        for query in captured.captured_queries[:3]:
-            cursor.execute(f"EXPLAIN {query['sql']}")
+        for sql in captured.sql[:3]:
+            cursor.execute(f"EXPLAIN {sql}")
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
     assert "nudge_schedule_due" in plans[0], plans[0]
     assert "nudge_pending_due" in plans[1], plans[1]

@@ -12,9 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection as db_connection
 from django.db import connections
-from django.test.utils import CaptureQueriesContext
 
 from nuzzle.celery import app as celery_app
 from nuzzle.couples.models import User
@@ -28,6 +26,7 @@ from nuzzle.nudges.policy import retry_policy
 from nuzzle.nudges.schedule import local_day
 from tests.factories import couple_of, new_user
 from tests.nudges.smtp import SmtpServer, free_port
+from tests.queries import capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -186,8 +185,8 @@ def test_recipients_are_loaded_in_a_fixed_number_of_queries(smtp, checks, clock)
             person = new_user()
             couple_of(person, new_user())
             outbox(person)
-        with CaptureQueriesContext(db_connection) as captured:
-            assert nudges_deliver().sent == count
+        captured = capture_queries(nudges_deliver)
+        assert captured.result.sent == count
         return len(captured)
 
     small, large = queries_for(2), queries_for(6)
@@ -557,10 +556,10 @@ def _while_rendering(row: Nudge, action, monkeypatch) -> None:
 def test_each_email_is_recorded_sent_with_the_write_that_lets_the_next_one_go(smtp, checks, clock):
     rows = [outbox(new_user()) for _ in range(3)]
 
-    with CaptureQueriesContext(db_connection) as captured:
-        assert nudges_deliver().sent == 3
+    captured = capture_queries(nudges_deliver)
+    assert captured.result.sent == 3
 
-    writes = [q["sql"] for q in captured if q["sql"].startswith('UPDATE "nudges_nudge"')]
+    writes = [sql for sql in captured.sql if sql.startswith('UPDATE "nudges_nudge"')]
     # The claim, one write per email (the first alone, then each with the one before),
     # and the last email's own `sent` mark.
     assert len(writes) == 1 + 3 + 1

@@ -16,8 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 
 from checkins.models import Checkin, Visibility
 from checkins.services import checkin_submit
@@ -36,6 +35,7 @@ from prompts.models import DailyQuestion, Prompt
 from prompts.services import question_answer, question_pass, question_react
 from prompts.sweep import daily_question_sweep
 from tests.factories import PASSWORD, PromptFactory, as_prompt, couple_of, new_user
+from tests.queries import capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -334,9 +334,8 @@ QUERIES = {
 @pytest.mark.parametrize("kind", list(QUERIES))
 def test_each_check_costs_the_same_for_2_or_20_people(crowd, kind):
     def cost(people: list[User]) -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as queries:
-            found = check(kind, asked(*people))
-        return len(queries), len(found)
+        queries = capture_queries(lambda: check(kind, asked(*people)))
+        return len(queries), len(queries.result)
 
     few, found_few = cost(crowd[:2])
     many, found_many = cost(crowd)

@@ -5,8 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from nuzzle.couples.models import User
 from nuzzle.lib.errors import Conflict, NotFound
@@ -22,6 +20,7 @@ from prompts.services import (
 )
 from prompts.sweep import daily_question_sweep
 from tests.factories import PromptFactory, UserFactory, couple_of
+from tests.queries import assert_num_queries, assert_queries_do_not_grow, capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -103,19 +102,16 @@ class TestSweep:
         def sweep_queries():
             DailyQuestion.objects.all().delete()
             QuestionSchedule.objects.all().delete()
-            with (
-                time_machine.travel(at, tick=False),
-                CaptureQueriesContext(connection) as queries,
-            ):
-                daily_question_sweep(batch_size=1000)
-            return len(queries)
+            with time_machine.travel(at, tick=False):
+                return capture_queries(lambda: daily_question_sweep(batch_size=1000))
+
+        def grow():
+            for _ in range(45):
+                couple_of(UserFactory(), UserFactory())
 
         for _ in range(5):
             couple_of(UserFactory(), UserFactory())
-        few = sweep_queries()
-        for _ in range(45):
-            couple_of(UserFactory(), UserFactory())
-        assert sweep_queries() == few
+        assert_queries_do_not_grow(sweep_queries, grow)
         assert DailyQuestion.objects.count() == 50
 
     def test_midnight_that_does_not_exist_starts_the_day_at_the_first_real_instant(self):
@@ -333,6 +329,5 @@ class TestWhoIsDue:
     def test_a_minute_with_nothing_due_costs_three_small_queries(self, cast, bank):
         with time_machine.travel("2026-05-01 12:07:00Z", tick=False):
             daily_question_sweep()
-            with CaptureQueriesContext(connection) as queries:
-                assert daily_question_sweep().couples == 0
-        assert len(queries) == 3  # closing, the newest couple, who is due
+            # Closing, the newest couple, who is due.
+            assert assert_num_queries(3, daily_question_sweep).couples == 0

@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from nuzzle.couples.models import User
 from nuzzle.lib.errors import Conflict
@@ -17,6 +15,7 @@ from prompts import assignment, selection, services, sweep
 from prompts.history import EMPTY_HISTORY, Asked, HistorySummary, history_fold, unfolded_questions
 from prompts.models import DailyQuestion, Prompt, QuestionSchedule
 from tests.factories import PromptFactory, UserFactory, couple_of
+from tests.queries import capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -211,11 +210,9 @@ def test_the_sweeps_queries_per_batch_hold_with_a_long_history(bank):
     start = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
 
     def queries_on(day_number: int) -> int:
-        with (
-            time_machine.travel(start + timedelta(days=day_number), tick=False),
-            CaptureQueriesContext(connection) as queries,
-        ):
-            assert sweep.daily_question_sweep(batch_size=4).couples == len(couples)
+        with time_machine.travel(start + timedelta(days=day_number), tick=False):
+            queries = capture_queries(lambda: sweep.daily_question_sweep(batch_size=4))
+        assert queries.result.couples == len(couples)
         return len(queries)
 
     early = [queries_on(n) for n in range(0, 3)]

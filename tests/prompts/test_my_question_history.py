@@ -11,9 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from nuzzle.couples.models import Couple, User
 from nuzzle.couples.scoping import forget_couple_context
@@ -23,6 +21,7 @@ from prompts.models import DailyQuestion, Prompt
 from prompts.services import question_answer, question_react
 from tests.conftest import token_client
 from tests.factories import PromptFactory, as_prompt, new_user
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -186,11 +185,9 @@ def test_someone_who_was_never_in_that_couple_sees_none_of_it(cast, before):
 # --- Queries -------------------------------------------------------------------------
 
 
-def count_queries(fetch) -> int:
+def warm_count(fetch) -> int:
     fetch()  # warm-up: the session or token refresh writes once
-    with CaptureQueriesContext(connection) as queries:
-        fetch()
-    return len(queries)
+    return count_queries(fetch)
 
 
 def pages(user: User) -> dict[str, int]:
@@ -198,8 +195,8 @@ def pages(user: User) -> dict[str, int]:
     client.force_login(user)
     api = token_client(user)
     return {
-        "/questions/": count_queries(lambda: client.get("/questions/")),
-        "/api/v1/questions": count_queries(lambda: api.get("/api/v1/questions")),
+        "/questions/": warm_count(lambda: client.get("/questions/")),
+        "/api/v1/questions": warm_count(lambda: api.get("/api/v1/questions")),
     }
 
 

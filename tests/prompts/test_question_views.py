@@ -7,13 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from nuzzle.couples.scoping import forget_couple_context
 from prompts import selectors
 from prompts.services import daily_question_ensure, question_answer, question_react
 from tests.factories import PromptFactory
+from tests.queries import assert_num_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -76,9 +75,9 @@ def test_it_is_one_query_once_the_couple_is_known(cast, question):
     question_react(user=cast.author, question_id=question.pk, reaction="hug")
     user = fresh(cast.partner)
     selectors.question_view_by_id(user=user, question_id=question.pk)  # couple context
-    with CaptureQueriesContext(connection) as queries:
-        view = selectors.question_view_by_id(user=user, question_id=question.pk)
-    assert len(queries) == 1
+    view = assert_num_queries(
+        1, lambda: selectors.question_view_by_id(user=user, question_id=question.pk)
+    )
     assert (view.my_answer, view.partner_answer, view.partner_reaction) == ("Theirs", "Mine", "hug")
 
 
