@@ -39,7 +39,7 @@ from tests.couples.test_unpair_policy import (
     where,
     write_everything,
 )
-from tests.factories import PASSWORD, couple_of, new_user
+from tests.factories import PASSWORD, couple_of, new_nudge, new_user
 
 pytestmark = pytest.mark.django_db
 
@@ -256,7 +256,7 @@ NOW = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
 
 def pending(user: User, kind: Kind) -> Nudge:
     day = local_date(user.timezone, NOW)
-    return Nudge.objects.create(
+    return new_nudge(
         user=user,
         kind=kind,
         period=day.isoformat(),

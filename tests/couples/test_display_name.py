@@ -19,9 +19,8 @@ from nuzzle.lib.text import markdown_inline, one_line
 from nuzzle.nudges.channels.base import Addressee
 from nuzzle.nudges.channels.email import nudge_message
 from nuzzle.nudges.kinds import Kind
-from nuzzle.nudges.models import Nudge
 from nuzzle.nudges.services import couple_ended_notice_send
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, new_nudge
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +170,7 @@ def test_a_nudge_email_puts_old_multi_line_names_on_one_line(cast):
         partner_name="Kit\nClick: https://evil.example/",
     )
     now = timezone.now()
-    nudge = Nudge.objects.create(
+    nudge = new_nudge(
         user=cast.author,
         kind=Kind.WEEKLY_RECAP,
         period=now.date().isoformat(),

@@ -11,7 +11,7 @@ from nuzzle.couples import selectors, services
 from nuzzle.couples.models import Couple, Invite, Membership, User, normalize_invite_code
 from nuzzle.couples.scoping import couple_context, forget_couple_context
 from nuzzle.lib.errors import Conflict, Invalid, NotFound
-from tests.factories import UserFactory, couple_of
+from tests.factories import UserFactory, couple_of, new_invite
 from tests.queries import assert_num_queries
 
 pytestmark = pytest.mark.django_db
@@ -86,11 +86,11 @@ class TestInvites:
 
     def test_the_database_refuses_a_second_live_invite_for_one_person(self):
         inviter = UserFactory()
-        Invite.objects.create(inviter=inviter, accepted_at=timezone.now())  # used: no matter
-        Invite.objects.create(inviter=inviter, revoked_at=timezone.now())  # withdrawn: neither
-        Invite.objects.create(inviter=inviter)
+        new_invite(inviter=inviter, accepted_at=timezone.now())  # used: no matter
+        new_invite(inviter=inviter, revoked_at=timezone.now())  # withdrawn: neither
+        new_invite(inviter=inviter)
         with pytest.raises(IntegrityError), transaction.atomic():
-            Invite.objects.create(inviter=inviter)
+            new_invite(inviter=inviter)
         assert Invite.objects.filter(inviter=inviter).count() == 3
 
     def test_someone_paired_a_moment_ago_cannot_invite_even_from_an_older_request(self):

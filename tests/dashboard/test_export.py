@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from checkins.models import Checkin, CheckinAnswer, CheckinResponse, Visibility
 from checkins.services import AnswerInput, checkin_respond, checkin_submit
-from lovemaps.models import LovemapEntry, LovemapReveal
+from lovemaps.models import LovemapReveal
 from lovemaps.services import lovemap_answer, lovemap_guess_rate, lovemap_reveal
 from nuzzle.couples.models import Couple, User
 from nuzzle.couples.selectors import couple_day_today
@@ -31,7 +31,25 @@ from prompts.services import (
     question_react,
 )
 from tests.conftest import Cast, token_client
-from tests.factories import PASSWORD, PromptFactory, as_prompt, couple_of, new_user
+from tests.factories import (
+    PASSWORD,
+    CheckinAnswerFactory,
+    CheckinFactory,
+    CheckinResponseFactory,
+    DailyQuestionFactory,
+    NudgeFactory,
+    PromptFactory,
+    QuestionAnswerFactory,
+    as_prompt,
+    couple_of,
+    new_checkin,
+    new_checkin_answer,
+    new_daily_question,
+    new_lovemap_entry,
+    new_lovemap_reveal,
+    new_nudge,
+    new_user,
+)
 from tests.queries import capture_queries
 
 # What the author wrote: each must be in the author's export.
@@ -92,14 +110,14 @@ def _build(cast: Cast) -> World:
         energy=2,
         answers=[AnswerInput(checkin_question.pk, AUTHOR_MARKERS[0])],
     ).checkin
-    older = Checkin.objects.create(
+    older = new_checkin(
         author=author,
         couple=cast.couple,
         local_date=mine.local_date - timedelta(days=3),
         mood=2,
         visibility=Visibility.PRIVATE,
     )
-    CheckinAnswer.objects.create(checkin=older, prompt=checkin_question, text=AUTHOR_MARKERS[1])
+    new_checkin_answer(checkin=older, prompt=checkin_question, text=AUTHOR_MARKERS[1])
     checkin_submit(
         user=partner,
         mood=1,
@@ -111,15 +129,13 @@ def _build(cast: Cast) -> World:
         visibility=Visibility.PRIVATE,
     )
     # The day before the partner's own today (their zone may be a day behind mine).
-    partners_shared = Checkin.objects.create(
+    partners_shared = new_checkin(
         author=partner,
         couple=cast.couple,
         local_date=local_date(partner.timezone) - timedelta(days=1),
         mood=5,
     )
-    CheckinAnswer.objects.create(
-        checkin=partners_shared, prompt=checkin_question, text=PARTNER_MARKERS[1]
-    )
+    new_checkin_answer(checkin=partners_shared, prompt=checkin_question, text=PARTNER_MARKERS[1])
     checkin_respond(
         user=author, checkin_id=partners_shared.pk, reaction="hug", text=AUTHOR_MARKERS[3]
     )
@@ -134,7 +150,7 @@ def _build(cast: Cast) -> World:
     used = {today.prompt_id, replacement.prompt_id}
     earlier_prompt = Prompt.objects.filter(kind="question").exclude(pk__in=used).get()
     yesterday = cast.couple.created_at.date() - timedelta(days=1)
-    earlier = DailyQuestion.objects.create(
+    earlier = new_daily_question(
         couple=cast.couple,
         prompt=earlier_prompt,
         couple_date=yesterday,
@@ -155,7 +171,7 @@ def _build(cast: Cast) -> World:
     partners_guess = lovemap_reveal(user=partner, topic_id=topic.pk, guess=PARTNER_MARKERS[6])
     lovemap_guess_rate(user=author, guess_id=partners_guess.pk, rating="spot_on")
 
-    Nudge.objects.create(
+    new_nudge(
         user=author,
         kind="question_ready",
         period="2031-01-01",
@@ -169,10 +185,10 @@ def _build(cast: Cast) -> World:
     couple_end(user=author)
     second_partner = new_user(display_name="Jules")
     second_couple = couple_of(author, second_partner)
-    later = Checkin.objects.create(
+    later = new_checkin(
         author=author, couple=second_couple, local_date=mine.local_date + timedelta(days=1), mood=3
     )
-    CheckinAnswer.objects.create(checkin=later, prompt=checkin_question, text=AUTHOR_MARKERS[2])
+    new_checkin_answer(checkin=later, prompt=checkin_question, text=AUTHOR_MARKERS[2])
     return World(cast=cast, second_partner=second_partner)
 
 
@@ -409,7 +425,7 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
     question_prompt = as_prompt(PromptFactory())
     end = local_date(author.timezone) - timedelta(days=1)
     checkins = Checkin.objects.bulk_create(
-        Checkin(
+        CheckinFactory.build(
             author=person,
             couple=couple,
             local_date=end - timedelta(days=n),
@@ -420,18 +436,22 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
         for person in (author, partner)
     )
     CheckinAnswer.objects.bulk_create(
-        CheckinAnswer(checkin=checkin, prompt=checkin_question, text="words")
+        CheckinAnswerFactory.build(checkin=checkin, prompt=checkin_question, text="words")
         for checkin in checkins
     )
     CheckinResponse.objects.bulk_create(
-        CheckinResponse(
-            checkin=checkin, checkin_date=checkin.local_date, author=author, text="reply"
+        CheckinResponseFactory.build(
+            checkin=checkin,
+            checkin_date=checkin.local_date,
+            author=author,
+            reaction="",
+            text="reply",
         )
         for checkin in checkins
         if checkin.author_id == partner.pk
     )
     questions = DailyQuestion.objects.bulk_create(
-        DailyQuestion(
+        DailyQuestionFactory.build(
             couple=couple,
             prompt=question_prompt,
             couple_date=end - timedelta(days=n),
@@ -441,12 +461,13 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
         for n in range(size)
     )
     QuestionAnswer.objects.bulk_create(
-        QuestionAnswer(question=question, author=author, text="answer") for question in questions
+        QuestionAnswerFactory.build(question=question, author=author, text="answer")
+        for question in questions
     )
     now = timezone.now()
     for _ in range(size):
         topic = as_prompt(PromptFactory(kind=Prompt.Kind.LOVEMAP, domain="joys", half_life_days=30))
-        mine = LovemapEntry.objects.create(
+        mine = new_lovemap_entry(
             author=author,
             topic=topic,
             couple=couple,
@@ -455,7 +476,7 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
             confirmed_at=now,
             stale_at=now,
         )
-        theirs = LovemapEntry.objects.create(
+        theirs = new_lovemap_entry(
             author=partner,
             topic=topic,
             couple=couple,
@@ -464,7 +485,7 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
             confirmed_at=now,
             stale_at=now,
         )
-        LovemapReveal.objects.create(
+        new_lovemap_reveal(
             viewer=author,
             entry=theirs,
             topic=topic,
@@ -473,7 +494,7 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
             guess="g",
             rating="close",
         )
-        LovemapReveal.objects.create(
+        new_lovemap_reveal(
             viewer=partner,
             entry=mine,
             topic=topic,
@@ -484,7 +505,7 @@ def _history(author: User, partner: User, couple: Couple, size: int) -> None:
             rated_at=now,
         )
     Nudge.objects.bulk_create(
-        Nudge(
+        NudgeFactory.build(
             user=author,
             kind="question_ready",
             period=f"p{n}",
