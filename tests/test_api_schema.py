@@ -57,7 +57,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 from nuzzle import api_urls
 from nuzzle.lib.timezones import validate_timezone
 from nuzzle.wsgi import application
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, new_nudge
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -382,7 +382,7 @@ def test_nudge_success_paths_conform(cast, token):
     assert call("GET", "/api/v1/me/preferences").json()["nudge_time"] == "07:30"
 
     now = timezone.now()
-    Nudge.objects.create(
+    new_nudge(
         user=cast.author,
         kind="question_ready",
         period="2031-01-01",

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from nuzzle.nudges.kinds import CATALOGUE
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.services import person_suppress
+from tests.factories import new_nudge
 from tests.queries import assert_queries_do_not_grow, capture_queries
 
 pytestmark = pytest.mark.django_db
@@ -266,7 +267,7 @@ class TestPreferencesValidation:
 
 def nudge(user, *, kind="question_ready", day=date(2030, 1, 1), **fields) -> Nudge:
     scheduled = fields.pop("scheduled_for", datetime(2030, 1, 1, 19, tzinfo=UTC))
-    return Nudge.objects.create(
+    return new_nudge(
         user=user,
         kind=kind,
         period=day.isoformat(),

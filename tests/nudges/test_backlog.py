@@ -14,7 +14,7 @@ from django.db import connection
 from nuzzle.nudges.management.commands.nudges_backlog import age
 from nuzzle.nudges.models import Nudge, NudgeSchedule
 from nuzzle.nudges.selectors import backlog
-from tests.factories import new_user
+from tests.factories import new_nudge, new_user
 from tests.queries import assert_num_queries, capture_queries
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def run(*args: str) -> str:
 def outbox(user, status: str, *, ago: timedelta = timedelta(0), **fields) -> Nudge:
     """An outbox row scheduled `ago` before NOW (each with its own period)."""
     scheduled = NOW - ago
-    return Nudge.objects.create(
+    return new_nudge(
         user=user,
         kind="question_ready",
         period=f"p{Nudge.objects.count()}",

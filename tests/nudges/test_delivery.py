@@ -24,7 +24,7 @@ from nuzzle.nudges.kinds import Kind, Recipient
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.policy import retry_policy
 from nuzzle.nudges.schedule import local_day
-from tests.factories import couple_of, new_user
+from tests.factories import couple_of, new_nudge, new_user
 from tests.nudges.smtp import SmtpServer, free_port
 from tests.queries import capture_queries
 
@@ -100,7 +100,7 @@ def outbox(
         "created_at": at,
         **fields,
     }
-    return Nudge.objects.create(
+    return new_nudge(
         user=user,
         kind=kind,
         period=day.isoformat(),

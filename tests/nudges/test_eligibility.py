@@ -18,7 +18,7 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from checkins.models import Checkin, Visibility
+from checkins.models import Visibility
 from checkins.services import checkin_submit
 from lovemaps.services import lovemap_answer, lovemap_confirm, lovemap_reveal
 from nuzzle.couples.models import User
@@ -34,7 +34,15 @@ from prompts.assignment import closes_at_for
 from prompts.models import DailyQuestion, Prompt
 from prompts.services import question_answer, question_pass, question_react
 from prompts.sweep import daily_question_sweep
-from tests.factories import PASSWORD, PromptFactory, as_prompt, couple_of, new_user
+from tests.factories import (
+    PASSWORD,
+    PromptFactory,
+    as_prompt,
+    couple_of,
+    new_checkin,
+    new_daily_question,
+    new_user,
+)
 from tests.queries import capture_queries
 
 pytestmark = pytest.mark.django_db
@@ -180,7 +188,7 @@ class TestPartnerAnswered:
 class TestCheckinReminder:
     def test_it_reminds_whoever_has_not_checked_in_on_their_own_today(self, cast):
         checkin_submit(user=cast.author, mood=4)
-        Checkin.objects.create(
+        new_checkin(
             author=cast.other, couple=cast.other_couple, local_date=TODAY - timedelta(1), mood=3
         )
         assert check(Kind.CHECKIN_REMINDER, everyone(cast)) == {
@@ -237,7 +245,7 @@ class TestLovemapCatchup:
 def checked_in(user: User, couple, day: date, visibility: str = Visibility.SHARED) -> None:
     """A check-in toward the couple day `day`, on the author's own day that belongs to
     it (their local date when unpaired)."""
-    Checkin.objects.create(
+    new_checkin(
         author=user,
         couple=couple,
         local_date=local_day_for(day, user.timezone, couple.timezone) if couple else day,
@@ -248,7 +256,7 @@ def checked_in(user: User, couple, day: date, visibility: str = Visibility.SHARE
 
 
 def revealed(couple, prompt: Prompt, day: date, at: datetime) -> None:
-    DailyQuestion.objects.create(
+    new_daily_question(
         couple=couple,
         prompt=prompt,
         couple_date=day,

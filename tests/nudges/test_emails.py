@@ -18,7 +18,7 @@ from nuzzle.nudges.channels.email import nudge_message
 from nuzzle.nudges.kinds import SPECS, Kind
 from nuzzle.nudges.models import Nudge, NudgeSchedule
 from prompts.services import daily_question_ensure, question_answer
-from tests.factories import PromptFactory
+from tests.factories import PromptFactory, new_nudge
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def recipient_for(user, partner_name: str | None = "Sam") -> Addressee:
 
 def outbox_row(user, kind: str, context: dict | None = None) -> Nudge:
     now = timezone.now()
-    return Nudge.objects.create(
+    return new_nudge(
         user=user,
         kind=kind,
         period=now.date().isoformat(),

@@ -45,9 +45,9 @@ from nuzzle.couples.models import User
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.services import nudge_enqueue
-from prompts.models import DailyQuestion, QuestionAnswer
+from prompts.models import DailyQuestion
 from prompts.services import daily_question_ensure
-from tests.factories import PromptFactory, couple_of, new_user
+from tests.factories import PromptFactory, couple_of, new_nudge, new_question_answer, new_user
 from tests.nudges.processes import (
     CeleryProcess,
     RedisServer,
@@ -196,7 +196,7 @@ def couple_with_question(zone: str) -> tuple[User, User, DailyQuestion]:
 
 def answered(question: DailyQuestion, author: User) -> None:
     """An answer as data only (no nudge enqueued): a test decides what is enqueued."""
-    QuestionAnswer.objects.create(question=question, author=author, text="A walk by the sea.")
+    new_question_answer(question=question, author=author, text="A walk by the sea.")
 
 
 def only(users: list[User], kind: Kind | None = None, *, due_at: datetime | None = None) -> None:
@@ -212,7 +212,7 @@ def pending(user: User, kind: Kind = Kind.QUESTION_READY) -> Nudge:
     """An outbox row due now, as a tick would have written it."""
     now = timezone.now()
     day = now.astimezone(ZoneInfo(user.timezone)).date()
-    return Nudge.objects.create(
+    return new_nudge(
         user=user,
         kind=kind,
         period=day.isoformat(),

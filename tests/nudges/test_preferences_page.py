@@ -12,6 +12,7 @@ from nuzzle.nudges import selectors, services
 from nuzzle.nudges.kinds import CATALOGUE, Kind
 from nuzzle.nudges.models import Nudge
 from tests.days import local_time
+from tests.factories import new_nudge
 from tests.queries import assert_queries_do_not_grow, capture_queries
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def form_data(**overrides) -> dict:
 
 
 def make_nudge(user, kind: str, period: str, scheduled_for: datetime, **fields) -> Nudge:
-    return Nudge.objects.create(
+    return new_nudge(
         user=user,
         kind=kind,
         period=period,

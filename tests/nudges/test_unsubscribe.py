@@ -18,6 +18,7 @@ from nuzzle.nudges.tokens import (
     unsubscribe_read,
     unsubscribe_token,
 )
+from tests.factories import new_nudge
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -100,7 +101,7 @@ class TestUnsubscribePage:
         assert ">Stop all Nuzzle emails</button>" in page
 
     def test_a_one_click_post_stops_that_kind_only(self, cast):
-        pending = Nudge.objects.create(
+        pending = new_nudge(
             user=cast.author,
             kind=Kind.QUESTION_READY,
             period="2030-01-01",
