@@ -29,11 +29,21 @@ from django.urls import reverse
 from django.utils import timezone
 from knox.models import AuthToken
 
-from checkins.models import Checkin, CheckinAnswer, CheckinResponse
 from lovemaps.models import LovemapEntry
 from nuzzle.couples.models import Couple, User
-from prompts.models import DailyQuestion, Prompt, QuestionAnswer, QuestionReaction
-from tests.factories import InviteFactory, new_user
+from prompts.models import DailyQuestion, Prompt
+from tests.factories import (
+    DailyQuestionFactory,
+    InviteFactory,
+    new_checkin,
+    new_checkin_answer,
+    new_checkin_response,
+    new_daily_question,
+    new_lovemap_entry,
+    new_question_answer,
+    new_question_reaction,
+    new_user,
+)
 from tests.queries import Queries, assert_queries_do_not_grow, capture_queries
 
 MIGRATION = importlib.import_module("prompts.migrations.0003_curator_group")
@@ -92,7 +102,7 @@ def ask(
     )
     for offset, (status, revealed_at) in enumerate(kinds):
         rows.append(
-            DailyQuestion(
+            DailyQuestionFactory.build(
                 couple=couple,
                 prompt=prompt,
                 couple_date=day + timedelta(days=offset),
@@ -135,31 +145,27 @@ def content(cast) -> SimpleNamespace:
     """One couple's content, each text carrying a marker; plus an invite and a token."""
     checkin_prompt = new_prompt(kind=Prompt.Kind.CHECKIN, status=Prompt.Status.PUBLISHED)
     question_prompt = new_prompt(status=Prompt.Status.PUBLISHED)
-    checkin = Checkin.objects.create(
+    checkin = new_checkin(
         author=cast.author, couple=cast.couple, local_date=date(2025, 3, 1), mood=2
     )
-    CheckinAnswer.objects.create(
-        checkin=checkin, prompt=checkin_prompt, text=MARKERS["checkin answer"]
-    )
-    CheckinResponse.objects.create(
+    new_checkin_answer(checkin=checkin, prompt=checkin_prompt, text=MARKERS["checkin answer"])
+    new_checkin_response(
         checkin=checkin,
         checkin_date=checkin.local_date,
         author=cast.partner,
         reaction="hug",
         text=MARKERS["checkin reply"],
     )
-    question = DailyQuestion.objects.create(
+    question = new_daily_question(
         couple=cast.couple,
         prompt=question_prompt,
         couple_date=date(2025, 3, 1),
         closes_at=timezone.now(),
         revealed_at=timezone.now(),
     )
-    QuestionAnswer.objects.create(
-        question=question, author=cast.author, text=MARKERS["question answer"]
-    )
-    QuestionAnswer.objects.create(question=question, author=cast.partner, text="Both, really.")
-    QuestionReaction.objects.create(question=question, author=cast.partner, reaction="heart")
+    new_question_answer(question=question, author=cast.author, text=MARKERS["question answer"])
+    new_question_answer(question=question, author=cast.partner, text="Both, really.")
+    new_question_reaction(question=question, author=cast.partner, reaction="heart")
     invite = InviteFactory(inviter=cast.unpaired)
     AuthToken.objects.create(user=cast.author)
     return SimpleNamespace(checkin=checkin, question=question, invite=invite, cast=cast)
@@ -729,10 +735,8 @@ def test_a_check_in_question_answered_in_two_couples_shows_two_times_asked(curat
     prompt = new_prompt(key="checkin-asked-twice", kind=Prompt.Kind.CHECKIN)
     unanswered = new_prompt(key="checkin-never-answered", kind=Prompt.Kind.CHECKIN)
     for author, couple in ((cast.author, cast.couple), (cast.other, cast.other_couple)):
-        checkin = Checkin.objects.create(
-            author=author, couple=couple, local_date=date(2025, 3, 1), mood=3
-        )
-        CheckinAnswer.objects.create(checkin=checkin, prompt=prompt, text="A quiet evening.")
+        checkin = new_checkin(author=author, couple=couple, local_date=date(2025, 3, 1), mood=3)
+        new_checkin_answer(checkin=checkin, prompt=prompt, text="A quiet evening.")
 
     assert changelist_row(curator_client, prompt) == {
         "times_asked": "2",
@@ -757,7 +761,7 @@ def test_a_love_map_topic_answered_in_two_couples_shows_two_times_asked(curator_
         (cast.other, cast.other_couple, 1),
     ):
         LovemapEntry.objects.filter(author=author, topic=topic).update(is_current=False)
-        LovemapEntry.objects.create(
+        new_lovemap_entry(
             author=author,
             topic=topic,
             couple=couple,

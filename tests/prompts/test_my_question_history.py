@@ -20,7 +20,7 @@ from prompts.assignment import closes_at_for
 from prompts.models import DailyQuestion, Prompt
 from prompts.services import question_answer, question_react
 from tests.conftest import token_client
-from tests.factories import PromptFactory, as_prompt, new_user
+from tests.factories import PromptFactory, as_prompt, new_daily_question, new_user
 from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def fresh(user: User) -> User:
 def asked(couple: Couple, day: date, text: str) -> DailyQuestion:
     """A question for `couple` on `day`, still open now."""
     prompt = as_prompt(PromptFactory(kind=Prompt.Kind.QUESTION, text=text))
-    return DailyQuestion.objects.create(
+    return new_daily_question(
         couple=couple,
         prompt=prompt,
         couple_date=day,
