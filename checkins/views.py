@@ -16,7 +16,7 @@ from checkins.models import Checkin
 from nuzzle.couples.auth import requester
 from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.errors import ServiceError
-from nuzzle.lib.forms import service_error
+from nuzzle.lib.forms import add_service_error, service_error
 from nuzzle.lib.http import safe_next
 from prompts.selectors import checkin_questions_for
 
@@ -42,10 +42,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 visibility=form.cleaned_data["visibility"],
             )
         except ServiceError as exc:
-            # Every message on its field when the form has it (several at once when
-            # model validation refused more than one), otherwise on the form.
-            for field, texts in exc.by_field().items():
-                form.add_error(field if field in form.fields else None, texts)
+            add_service_error(form, exc)
         else:
             if not request.htmx:  # type: ignore[attr-defined]
                 messages.success(request, "Checked in. Thank you for showing up today.")

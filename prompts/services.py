@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -20,7 +19,7 @@ from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib.choices import Reaction
-from nuzzle.lib.errors import Conflict, NotFound
+from nuzzle.lib.errors import Conflict, Invalid, NotFound, as_invalid
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.services import activity_note, nudge_enqueue
 from prompts import selection
@@ -86,7 +85,8 @@ def prompt_bank_load(*, bank_dir: Path = BANK_DIR) -> LoadResult:
                 prompt = Prompt(key=entry["key"], status=Prompt.Status.PUBLISHED, **values)
                 # Field validation only: the database enforces the unique key, and a
                 # per-row uniqueness query would make loading hundreds of prompts slow.
-                prompt.full_clean(validate_unique=False, validate_constraints=False)
+                with as_invalid():
+                    prompt.full_clean(validate_unique=False, validate_constraints=False)
                 new.append(prompt)
                 existing[prompt.key] = prompt
                 continue
@@ -94,7 +94,8 @@ def prompt_bank_load(*, bank_dir: Path = BANK_DIR) -> LoadResult:
             if changed:
                 for name in changed:
                     setattr(prompt, name, values[name])
-                prompt.full_clean(validate_unique=False)
+                with as_invalid():
+                    prompt.full_clean(validate_unique=False)
                 prompt.save(update_fields=[*changed, "updated_at"])
                 updated += 1
             else:
@@ -149,7 +150,8 @@ def question_answer(*, user: User, question_id: int, text: str) -> tuple[Questio
     Returns (answer, created).
     """
     text = text.strip()
-    QuestionAnswer(text=text).full_clean(exclude=["question", "author"], validate_unique=False)
+    with as_invalid():
+        QuestionAnswer(text=text).full_clean(exclude=["question", "author"], validate_unique=False)
     with transaction.atomic():
         question = _locked_question(user, question_id)
         now = timezone.now()
@@ -218,7 +220,7 @@ def question_pass(*, user: User, question_id: int) -> DailyQuestion:
 def question_react(*, user: User, question_id: int, reaction: str) -> QuestionReaction:
     """React to my partner's revealed answer (one reaction each, updated in place)."""
     if reaction not in Reaction.values:
-        raise ValidationError({"reaction": [f"Choose one of: {', '.join(Reaction.values)}."]})
+        raise Invalid.from_fields({"reaction": [f"Choose one of: {', '.join(Reaction.values)}."]})
     with transaction.atomic():
         question = _locked_question(user, question_id)
         if question.revealed_at is None:

@@ -21,7 +21,7 @@ from nuzzle.couples.models import (
 from nuzzle.couples.scoping import couple_context, forget_couple_context
 from nuzzle.couples.selectors import invite_get_by_code
 from nuzzle.couples.signals import couple_ended, timezone_changed
-from nuzzle.lib.errors import Conflict, Invalid, NotFound
+from nuzzle.lib.errors import Conflict, Invalid, NotFound, as_invalid
 from nuzzle.lib.timezones import accepted_timezone_names
 from nuzzle.lib.validators import validate_single_line
 
@@ -41,18 +41,19 @@ def _display_name_errors(display_name: str) -> list[str]:
 
 
 def user_signup(*, email: str, password: str, display_name: str, timezone_name: str) -> User:
-    """Create an account. Field problems raise ValidationError keyed by field.
+    """Create an account. Field problems raise Invalid with every message by field.
 
     An email that is taken (in any letter case) gets the one message below, the same
     for the page and the API; the database's case-insensitive unique constraint is not
     validated here (its message would name the constraint), only relied on for two
     sign-ups racing with one email."""
     user = User(email=normalize_email(email), display_name=display_name, timezone=timezone_name)
-    errors: dict[str, list[str]] = {}
+    errors: dict[str | None, list[str]] = {}
     try:
-        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+        with as_invalid():
+            user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    except Invalid as exc:
+        errors.update(exc.by_field())
     if name_errors := _display_name_errors(display_name):
         errors.setdefault("display_name", []).extend(name_errors)
     # Stored emails are normalized (lower case), so this finds "Sam@Example.com" too.
@@ -63,13 +64,13 @@ def user_signup(*, email: str, password: str, display_name: str, timezone_name: 
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
     if errors:
-        raise ValidationError(errors)
+        raise Invalid.from_fields(errors)
     user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:  # two sign-ups with one email at the same moment
-        raise ValidationError({"email": [EMAIL_TAKEN]}) from exc
+        raise Invalid(EMAIL_TAKEN, field="email") from exc
     logger.info("user signed up: user=%s", user.pk)
     return user
 
@@ -85,14 +86,15 @@ def user_update(
     (sensitive questions are asked only when both partners opted in)."""
     if display_name is not None:
         if name_errors := _display_name_errors(display_name):
-            raise ValidationError({"display_name": name_errors})
+            raise Invalid.from_fields({"display_name": name_errors})
         user.display_name = display_name
     moved = timezone_name is not None and timezone_name != user.timezone
     if timezone_name is not None:
         user.timezone = timezone_name
     if allow_sensitive_questions is not None:
         user.allow_sensitive_questions = allow_sensitive_questions
-    user.full_clean(exclude=["password", "email"], validate_unique=False)
+    with as_invalid():
+        user.full_clean(exclude=["password", "email"], validate_unique=False)
     with transaction.atomic():
         user.save(update_fields=["display_name", "timezone", "allow_sensitive_questions"])
         if moved:
@@ -221,7 +223,8 @@ def couple_update(*, user: User, timezone_name: str) -> Couple:
         raise NotFound("You are not paired.")
     couple = context.couple
     couple.timezone = timezone_name
-    couple.full_clean(exclude=["ended_by"])
+    with as_invalid():
+        couple.full_clean(exclude=["ended_by"])
     couple.save(update_fields=["timezone"])
     return couple
 
@@ -257,7 +260,7 @@ def couple_end(*, user: User) -> Couple:
 def user_delete(*, user: User, password: str) -> None:
     """Delete my account (docs/product.md: Your data), effective on the very next request.
 
-    The password is checked first; a wrong one raises ValidationError keyed `password`
+    The password is checked first; a wrong one raises Invalid on `password`
     and nothing changes. Then, in one transaction: the active couple ends exactly as an
     unpair does (the partner is unpaired at once and told, after commit, through
     `couple_ended`); the person is deleted, and with them, by cascade, everything they
@@ -267,7 +270,7 @@ def user_delete(*, user: User, password: str) -> None:
     kept, detached (the models' on_delete), with none of the deleted person's words.
     """
     if not password or not user.check_password(password):
-        raise ValidationError({"password": ["That is not your password."]})
+        raise Invalid("That is not your password.", field="password")
     user_id = user.pk
     with transaction.atomic():
         # The same lock as pairing takes: no invite can be accepted by or for this

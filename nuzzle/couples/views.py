@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -29,7 +28,7 @@ from nuzzle.couples.forms import (
     SignupForm,
 )
 from nuzzle.couples.models import Invite, normalize_invite_code
-from nuzzle.lib.errors import ServiceError
+from nuzzle.lib.errors import Invalid, ServiceError
 from nuzzle.lib.forms import add_service_error
 from nuzzle.lib.http import is_local_path, safe_next
 from nuzzle.lib.ratelimit import limited
@@ -50,7 +49,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 display_name=form.cleaned_data["display_name"],
                 timezone_name=form.cleaned_data["timezone"],
             )
-        except ValidationError as exc:
+        except Invalid as exc:
             add_service_error(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -125,7 +124,7 @@ def account(request: HttpRequest) -> HttpResponse:
                 timezone_name=form.cleaned_data["timezone"],
                 allow_sensitive_questions=form.cleaned_data["allow_sensitive_questions"],
             )
-        except ValidationError as exc:
+        except Invalid as exc:
             add_service_error(form, exc)
         else:
             messages.success(request, "Saved.")
@@ -145,7 +144,7 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.user_delete(user=user, password=form.cleaned_data["password"])
-        except ValidationError as exc:
+        except Invalid as exc:
             add_service_error(form, exc)
         else:
             logout(request)
@@ -250,7 +249,7 @@ def couple(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.couple_update(user=user, timezone_name=form.cleaned_data["timezone"])
-        except (ServiceError, ValidationError) as exc:
+        except ServiceError as exc:
             add_service_error(form, exc)
         else:
             messages.success(request, "Saved.")

@@ -8,7 +8,6 @@ from operator import attrgetter
 from typing import Any, Generic, TypeVar, cast
 
 from django.core.exceptions import RequestDataTooBig
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -19,7 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, ServiceError
 from nuzzle.lib.forms import normalise_newlines, too_long_message
 from nuzzle.lib.timezones import accepted_timezone_names, validate_timezone
-from nuzzle.lib.validators import validate_single_line, without_constraint_names
+from nuzzle.lib.validators import validate_single_line
 
 
 class Pagination(PageNumberPagination):
@@ -257,8 +256,8 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, NotFound):
         return exceptions.NotFound(exc.message)
     if isinstance(exc, Invalid) and exc.errors is not None:
-        # Messages by field, as from a Django ValidationError (below); those about no one
-        # field under "detail", as a Django list of messages is.
+        # Messages by field, as Django's `message_dict` keys them (model validation, run
+        # by services inside `as_invalid()`); those about no one field under "detail".
         return exceptions.ValidationError(
             {name or "detail": messages for name, messages in exc.errors.items()}
         )
@@ -266,18 +265,15 @@ def _translate(exc: Exception) -> Exception:
         if exc.field:
             return exceptions.ValidationError({exc.field: [exc.message]})
         return exceptions.ValidationError({"detail": exc.message})
-    if isinstance(exc, DjangoValidationError):
-        exc = without_constraint_names(exc)
-        if hasattr(exc, "error_dict"):
-            return exceptions.ValidationError(exc.message_dict)
-        return exceptions.ValidationError({"detail": exc.messages})
+    # No Django ValidationError is translated: services raise only the errors above,
+    # and the serializers turn a field validator's own into DRF's.
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
     return exc
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus service errors and Django validation errors as 4xx."""
+    """DRF's handler, plus the errors services raise (`nuzzle.lib.errors`) as 4xx."""
     exc = _translate(exc)
     response = drf_exception_handler(exc, context)
     # A bare list ("non-field" errors) becomes {"detail": [...]} so every 400 is an object.

@@ -8,7 +8,6 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from nuzzle.couples.models import User
 from nuzzle.lib.emails import render_email
+from nuzzle.lib.errors import Invalid, as_invalid
 from nuzzle.lib.http import absolute_url
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges.decisions import first_due
@@ -105,11 +105,12 @@ def preferences_update(
     now: datetime | None = None,
 ) -> NudgePreferences:
     """Change when and which nudges come. Saving also lifts a suppression caused by a
-    bounced address (the person has seen the warning and wants mail again)."""
+    bounced address (the person has seen the warning and wants mail again). Every
+    refusal is reported at once, as one Invalid with each message by field."""
     prefs = NudgePreferences.objects.select_for_update().filter(user=user).first()
     if prefs is None:
         prefs = nudges_setup(user=user, now=now)
-    errors: dict[str, list[str]] = {}
+    errors: dict[str | None, list[str]] = {}
     if nudge_time is not None:
         prefs.nudge_time = nudge_time
     if days is not None:
@@ -136,12 +137,13 @@ def preferences_update(
             "Your nudge time falls inside your quiet hours. Pick a time outside them."
         ]
     try:
-        prefs.full_clean(exclude=["user"])
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
+        with as_invalid():
+            prefs.full_clean(exclude=["user"])
+    except Invalid as exc:
+        for name, messages in exc.by_field().items():
             errors.setdefault(name, []).extend(messages)
     if errors:
-        raise ValidationError(errors)
+        raise Invalid.from_fields(errors)
     prefs.suppressed_at = None
     prefs.suppressed_reason = ""
     prefs.save()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -16,7 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from nuzzle.couples.auth import requester
-from nuzzle.lib.forms import add_service_error
+from nuzzle.lib.errors import Invalid
+from nuzzle.lib.forms import add_service_error, service_error
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges import selectors, services, tokens
 from nuzzle.nudges.forms import NudgePreferencesForm
@@ -63,7 +63,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 daily_cap=data["daily_cap"],
                 kinds=form.kinds(),
             )
-        except ValidationError as exc:
+        except Invalid as exc:
             add_service_error(form, exc)
         else:
             messages.success(request, "Saved. Your nudges follow these settings from now on.")
@@ -85,10 +85,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 def _resume(request: HttpRequest) -> HttpResponse:
-    try:
-        services.preferences_update(user=requester(request), paused_until=None)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    user = requester(request)
+    error = service_error(lambda: services.preferences_update(user=user, paused_until=None))
+    if error:
+        messages.error(request, error)
     else:
         messages.success(request, "Nudges are back on.")
     return redirect("nudge-preferences")

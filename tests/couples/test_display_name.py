@@ -88,14 +88,13 @@ def test_changing_my_name_on_the_account_page_to_a_multi_line_one_is_refused(cli
 
 
 def test_the_service_refuses_a_multi_line_name_whoever_calls_it(cast):
-    from django.core.exceptions import ValidationError
-
     from nuzzle.couples import services
+    from nuzzle.lib.errors import Invalid
 
     zone = cast.author.timezone
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(Invalid) as refused:
         services.user_update(user=cast.author, display_name="Robin\nX", timezone_name="UTC")
-    assert list(refused.value.message_dict) == ["display_name"]
+    assert list(refused.value.by_field()) == ["display_name"]
     cast.author.refresh_from_db()
     assert (cast.author.display_name, cast.author.timezone) == ("Robin", zone)
 

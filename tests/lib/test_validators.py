@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import UniqueConstraint
 
 from nuzzle.lib.api import exception_handler
+from nuzzle.lib.errors import Invalid, as_invalid
 from nuzzle.lib.forms import service_error
 from nuzzle.lib.validators import CONSTRAINT_VIOLATED, without_constraint_names
 
@@ -41,13 +42,16 @@ def test_no_constraint_violation_reaches_a_person_by_its_name(model, constraint)
         assert CONSTRAINT_VIOLATED in humane.messages
     assert "Too long." in without_constraint_names(as_dict).messages
 
-    api = exception_handler(as_dict, {})
+    # Services run model validation inside as_invalid(): what reaches the API and the
+    # pages is an Invalid made from Django's error.
+    api = exception_handler(Invalid.from_validation_error(as_dict), {})
     assert api is not None
     assert api.status_code == 400
     assert constraint.name not in str(api.data)
 
     def fails():
-        raise violated
+        with as_invalid():
+            raise violated
 
     assert service_error(fails) == CONSTRAINT_VIOLATED
 

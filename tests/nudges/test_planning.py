@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from nuzzle.couples.services import user_update
+from nuzzle.lib.errors import Invalid
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.planning import nudges_tick
@@ -94,7 +94,7 @@ def test_seven_pm_local_goes_once_per_local_date_at_seven_pm_across_a_dst_change
 
 def test_a_nudge_time_inside_quiet_hours_is_refused():
     user = new_user()
-    with pytest.raises(ValidationError, match="quiet hours"):
+    with pytest.raises(Invalid, match="quiet hours"):
         preferences_update(user=user, nudge_time=time(23, 0))
     assert NudgePreferences.objects.get(user=user).nudge_time == time(19, 0)
 
@@ -294,14 +294,14 @@ def test_schedule_reset_keeps_a_weekly_kind_seven_days_from_its_last_send():
 
 def test_a_pause_longer_than_a_year_is_refused_with_a_clear_error():
     user = new_user()
-    with pytest.raises(ValidationError, match="a year at most"):
+    with pytest.raises(Invalid, match="a year at most"):
         preferences_update(user=user, paused_until=date(2099, 1, 1))
     assert NudgePreferences.objects.get(user=user).paused_until is None
 
 
 def test_a_pause_that_ended_before_today_is_refused_with_a_clear_error():
     user = new_user()
-    with pytest.raises(ValidationError, match="today or a later day"):
+    with pytest.raises(Invalid, match="today or a later day"):
         preferences_update(user=user, paused_until=date(2026, 11, 19), now=utc(2026, 11, 20, 12))
     assert NudgePreferences.objects.get(user=user).paused_until is None
 

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from nuzzle.couples.models import User
-from nuzzle.lib.errors import Conflict, NotFound
+from nuzzle.lib.errors import Conflict, Invalid, NotFound
 from nuzzle.lib.timezones import local_midnight
 from prompts.assignment import closes_at_for
 from prompts.models import DailyQuestion, QuestionAnswer, QuestionSchedule
@@ -175,10 +175,8 @@ class TestAnswering:
             question_answer(user=getattr(cast, who), question_id=question.pk, text="Hi")
 
     def test_empty_overlong_or_control_character_answers_store_nothing(self, cast, question):
-        from django.core.exceptions import ValidationError
-
         for text in ("", "x" * 2001, "bad\x1b[31m"):
-            with pytest.raises(ValidationError):
+            with pytest.raises(Invalid):
                 question_answer(user=cast.author, question_id=question.pk, text=text)
         assert not QuestionAnswer.objects.exists()
 
