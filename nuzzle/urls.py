@@ -14,6 +14,7 @@ from checkins import views as checkins
 from lovemaps import views as lovemaps
 from nuzzle.couples import views as couples
 from nuzzle.dashboard import views as dashboard
+from nuzzle.lib import app_shell
 from nuzzle.lib import views as lib
 from nuzzle.nudges import views as nudges
 from prompts import views as questions
@@ -74,6 +75,12 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", nudges.unsubscribe, name="unsubscribe"),
     # Operations
     path("healthz", lib.healthz, name="healthz"),
+    # The installable app's shell (nuzzle/lib/app_shell.py): at the root, where browsers
+    # and iOS look for them and where the service worker's scope is the whole site.
+    path("manifest.webmanifest", app_shell.manifest, name="manifest"),
+    path("sw.js", app_shell.service_worker, name="service-worker"),
+    path("apple-touch-icon.png", app_shell.apple_touch_icon, name="apple-touch-icon"),
+    path("offline/", app_shell.offline, name="offline"),
     path("admin/", admin.site.urls),
     path("api/", include("nuzzle.api_urls")),
 ]

@@ -265,6 +265,11 @@ MATRIX: dict[str, list[Row]] = {
     ],
     # --- operations ---
     "healthz": [Row("GET", "/healthz", each(200))],
+    # --- the installable app's shell: the same for everyone, nothing of anyone's ---
+    "manifest": [Row("GET", "/manifest.webmanifest", each(200))],
+    "service-worker": [Row("GET", "/sw.js", each(200))],
+    "apple-touch-icon": [Row("GET", "/apple-touch-icon.png", each(200))],
+    "offline": [Row("GET", "/offline/", each(200))],
     # Only the curator is staff: the index and the prompt bank, nothing of any couple's
     # (403 on couple models' pages). Everyone else is sent to the admin's log-in.
     "admin": [

@@ -326,6 +326,13 @@
     carried = [];
   });
 
+  // The service worker (/sw.js): the offline page and, once a device is turned on for
+  // them, notifications. It keeps no signed-in page and no API answer.
+  function registerWorker() {
+    if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+  }
+
   function init() {
     guessTimezone(); enableCopyButtons(); enableSelectAll(); enableCounters(); enableDrafts();
   }
@@ -334,6 +341,11 @@
   } else {
     tidyDrafts();
     init();
+  }
+  if (document.readyState === "complete") {
+    registerWorker();
+  } else {
+    window.addEventListener("load", registerWorker);
   }
   document.addEventListener("htmx:afterSettle", function () { init(); focusNews(); });
 })();
