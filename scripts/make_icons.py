@@ -37,8 +37,11 @@ def draw(size: int, scale: float) -> bytes:
                     colour = list(BACKGROUND)
                     for (cx, cy), radius, fill, alpha in circles:
                         if (px - cx) ** 2 + (py - cy) ** 2 <= radius**2:
-                            colour = [c * (1 - alpha) + f * alpha for c, f in zip(colour, fill)]
-                    total = [t + c for t, c in zip(total, colour)]
+                            colour = [
+                                c * (1 - alpha) + f * alpha
+                                for c, f in zip(colour, fill, strict=False)
+                            ]
+                    total = [t + c for t, c in zip(total, colour, strict=False)]
             rows.extend(round(t / SAMPLES**2) for t in total)
     return png(size, bytes(rows))
 
