@@ -34,7 +34,7 @@ def draw(size: int, scale: float) -> bytes:
             for sy in range(SAMPLES):
                 for sx in range(SAMPLES):
                     px, py = x + (sx + 0.5) * step, y + (sy + 0.5) * step
-                    colour = list(BACKGROUND)
+                    colour: list[float] = list(BACKGROUND)
                     for (cx, cy), radius, fill, alpha in circles:
                         if (px - cx) ** 2 + (py - cy) ** 2 <= radius**2:
                             colour = [
