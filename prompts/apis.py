@@ -12,65 +12,78 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nuzzle.couples.auth import requester
-from nuzzle.lib.api import PageQuerySerializer, Pagination, WordsField, paginated
+from nuzzle.lib.api import Output, PageQuerySerializer, Pagination, WordsField, paginated
 from nuzzle.lib.choices import Reaction
 from nuzzle.lib.errors import NotFound
 from prompts import selectors, services
-from prompts.models import ANSWER_MAX_LENGTH, Prompt
+from prompts.models import ANSWER_MAX_LENGTH, Prompt, QuestionReaction
 from prompts.selectors import QuestionView
 
-
-class PromptOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    dimension = serializers.ChoiceField(choices=Prompt.Dimension.values)
-    depth = serializers.IntegerField(min_value=1, max_value=3)
-
-
-class QuestionOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    date = serializers.DateField(help_text="The couple day it belongs to (docs/days.md).")
-    local_date = serializers.DateField(help_text="That couple day in my own calendar.")
-    prompt = PromptOutputSerializer()
-    state = serializers.ChoiceField(choices=["unanswered", "waiting", "revealed"])
-    closed = serializers.BooleanField()
-    closes_at = serializers.DateTimeField()
-    revealed_at = serializers.DateTimeField(allow_null=True)
-    my_answer = serializers.CharField(allow_null=True)
-    partner_answered = serializers.BooleanField()
-    partner_answer = serializers.CharField(
-        allow_null=True, help_text="Null unless both have answered (state `revealed`)."
-    )
-    my_reaction = serializers.ChoiceField(choices=Reaction.choices, allow_null=True)
-    partner_reaction = serializers.ChoiceField(choices=Reaction.choices, allow_null=True)
-    earlier_couple = serializers.BooleanField(
-        help_text="A question of a couple I am no longer in, kept in my history for my own "
-        "answer: the partner's answer and reaction are always null."
-    )
+# Each output is written once (nuzzle.lib.api.Output): its schema, and its payload as
+# plain dicts (dates and times as ISO 8601 text), the same keys in the same order.
+PROMPT_OUTPUT = Output[Prompt, None](
+    "PromptOutputSerializer",
+    id=(serializers.IntegerField(), "pk"),
+    text=(serializers.CharField(), "text"),
+    dimension=(serializers.ChoiceField(choices=Prompt.Dimension.values), "dimension"),
+    depth=(serializers.IntegerField(min_value=1, max_value=3), "depth"),
+)
+QUESTION_OUTPUT = Output[QuestionView, None](
+    "QuestionOutputSerializer",
+    id=(serializers.IntegerField(), "id"),
+    date=(
+        serializers.DateField(help_text="The couple day it belongs to (docs/days.md)."),
+        lambda view, _: view.date.isoformat(),
+    ),
+    local_date=(
+        serializers.DateField(help_text="That couple day in my own calendar."),
+        lambda view, _: view.day.isoformat(),
+    ),
+    prompt=(
+        PROMPT_OUTPUT.serializer(),
+        lambda view, _: PROMPT_OUTPUT.render(view.prompt, None),
+    ),
+    state=(serializers.ChoiceField(choices=["unanswered", "waiting", "revealed"]), "state"),
+    closed=(serializers.BooleanField(), "closed"),
+    closes_at=(serializers.DateTimeField(), lambda view, _: view.closes_at.isoformat()),
+    revealed_at=(
+        serializers.DateTimeField(allow_null=True),
+        lambda view, _: view.revealed_at.isoformat() if view.revealed_at else None,
+    ),
+    my_answer=(serializers.CharField(allow_null=True), "my_answer"),
+    partner_answered=(serializers.BooleanField(), "partner_answered"),
+    partner_answer=(
+        serializers.CharField(
+            allow_null=True, help_text="Null unless both have answered (state `revealed`)."
+        ),
+        "partner_answer",
+    ),
+    my_reaction=(
+        serializers.ChoiceField(choices=Reaction.choices, allow_null=True),
+        "my_reaction",
+    ),
+    partner_reaction=(
+        serializers.ChoiceField(choices=Reaction.choices, allow_null=True),
+        "partner_reaction",
+    ),
+    earlier_couple=(
+        serializers.BooleanField(
+            help_text="A question of a couple I am no longer in, kept in my history for my "
+            "own answer: the partner's answer and reaction are always null."
+        ),
+        "earlier_couple",
+    ),
+)
+REACTION_OUTPUT = Output[QuestionReaction, None](
+    "QuestionReactionApi.OutputSerializer",
+    reaction=(serializers.ChoiceField(choices=Reaction.choices), "reaction"),
+)
+PromptOutputSerializer = PROMPT_OUTPUT.serializer
+QuestionOutputSerializer = QUESTION_OUTPUT.serializer
 
 
 def question_payload(view: QuestionView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "date": view.date.isoformat(),
-        "local_date": view.day.isoformat(),
-        "prompt": {
-            "id": view.prompt.pk,
-            "text": view.prompt.text,
-            "dimension": view.prompt.dimension,
-            "depth": view.prompt.depth,
-        },
-        "state": view.state,
-        "closed": view.closed,
-        "closes_at": view.closes_at.isoformat(),
-        "revealed_at": view.revealed_at.isoformat() if view.revealed_at else None,
-        "my_answer": view.my_answer,
-        "partner_answered": view.partner_answered,
-        "partner_answer": view.partner_answer,
-        "my_reaction": view.my_reaction,
-        "partner_reaction": view.partner_reaction,
-        "earlier_couple": view.earlier_couple,
-    }
+    return QUESTION_OUTPUT.render(view, None)
 
 
 def _view_of(request: Request, question_id: int) -> dict[str, Any]:
@@ -136,15 +149,14 @@ class QuestionListApi(APIView):
             selectors.question_history(user=user), request, view=self
         )
         views = selectors.question_views_from_prefetched(user=user, questions=list(page or []))
-        return paginator.get_paginated_response([question_payload(view) for view in views])
+        return paginator.get_paginated_response(QUESTION_OUTPUT.render_all(views, None))
 
 
 class QuestionReactionApi(APIView):
     class InputSerializer(serializers.Serializer):
         reaction = serializers.ChoiceField(choices=Reaction.choices)
 
-    class OutputSerializer(serializers.Serializer):
-        reaction = serializers.ChoiceField(choices=Reaction.choices)
+    OutputSerializer = REACTION_OUTPUT.serializer
 
     @extend_schema(
         request=InputSerializer,
@@ -159,4 +171,4 @@ class QuestionReactionApi(APIView):
             question_id=question_id,
             reaction=data.validated_data["reaction"],
         )
-        return Response({"reaction": reaction.reaction}, status=status.HTTP_201_CREATED)
+        return Response(REACTION_OUTPUT.render(reaction, None), status=status.HTTP_201_CREATED)

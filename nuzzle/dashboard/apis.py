@@ -18,36 +18,72 @@ from checkins.apis import (
     checkin_payload,
     today_payload,
 )
+from checkins.selectors import MoodDay, ShowedUp
 from lovemaps.apis import FreshnessOutputSerializer, freshness_payload
 from nuzzle.couples.apis import CoupleOutputSerializer, couple_payload
 from nuzzle.couples.auth import requester
+from nuzzle.couples.models import User
 from nuzzle.dashboard import selectors
 from nuzzle.dashboard.export import account_export, export_filename
+from nuzzle.dashboard.selectors import Dashboard
+from nuzzle.lib.api import Output
 from prompts import selectors as questions
 from prompts import services as question_services
 from prompts.apis import QuestionOutputSerializer, question_payload
 
-
-class MoodDaySerializer(serializers.Serializer):
-    date = serializers.DateField()
-    mine = serializers.IntegerField(allow_null=True)
-    partner = serializers.IntegerField(allow_null=True)
-
-
-class ShowedUpSerializer(serializers.Serializer):
-    this_month = serializers.IntegerField()
-    all_time = serializers.IntegerField()
+# Each output is written once (nuzzle.lib.api.Output): its schema, and its payload as
+# plain dicts made from the selector's rows and the other apps' outputs.
+MOOD_DAY_OUTPUT = Output[MoodDay, None](
+    "MoodDaySerializer",
+    date=(serializers.DateField(), lambda day, _: day.date.isoformat()),
+    mine=(serializers.IntegerField(allow_null=True), "mine"),
+    partner=(serializers.IntegerField(allow_null=True), "partner"),
+)
+SHOWED_UP_OUTPUT = Output[ShowedUp, None](
+    "ShowedUpSerializer",
+    this_month=(serializers.IntegerField(), "this_month"),
+    all_time=(serializers.IntegerField(), "all_time"),
+)
+# The dashboard as the person asking (the context) sees it.
+DASHBOARD_OUTPUT = Output[Dashboard, User](
+    "DashboardApi.OutputSerializer",
+    couple=(
+        CoupleOutputSerializer(allow_null=True),
+        lambda dashboard, _: couple_payload(dashboard.couple) if dashboard.couple else None,
+    ),
+    checkins=(
+        CheckinTodayOutputSerializer(),
+        lambda dashboard, user: today_payload(dashboard.checkins.today, user),
+    ),
+    question=(
+        QuestionOutputSerializer(allow_null=True),
+        lambda dashboard, _: question_payload(dashboard.question) if dashboard.question else None,
+    ),
+    freshness=(
+        FreshnessOutputSerializer(),
+        lambda dashboard, _: freshness_payload(dashboard.freshness),
+    ),
+    moods=(
+        MOOD_DAY_OUTPUT.serializer(many=True),
+        lambda dashboard, _: MOOD_DAY_OUTPUT.render_all(dashboard.checkins.moods, None),
+    ),
+    days_both_showed_up=(
+        SHOWED_UP_OUTPUT.serializer(allow_null=True),
+        lambda dashboard, _: (
+            SHOWED_UP_OUTPUT.render(showed_up, None)
+            if (showed_up := dashboard.checkins.showed_up)
+            else None
+        ),
+    ),
+    recent=(
+        CheckinOutputSerializer(many=True),
+        lambda dashboard, user: [checkin_payload(c, user) for c in dashboard.checkins.recent],
+    ),
+)
 
 
 class DashboardApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        couple = CoupleOutputSerializer(allow_null=True)
-        checkins = CheckinTodayOutputSerializer()
-        question = QuestionOutputSerializer(allow_null=True)
-        freshness = FreshnessOutputSerializer()
-        moods = MoodDaySerializer(many=True)
-        days_both_showed_up = ShowedUpSerializer(allow_null=True)
-        recent = CheckinOutputSerializer(many=True)
+    OutputSerializer = DASHBOARD_OUTPUT.serializer
 
     @extend_schema(responses={200: OutputSerializer}, summary="Us today")
     def get(self, request: Request) -> Response:
@@ -58,26 +94,7 @@ class DashboardApi(APIView):
             # sweep has not (a write, never in the selector), then reads it.
             question_services.daily_question_ensure(user=user)
             dashboard = replace(dashboard, question=questions.question_view_today(user=user))
-        overview = dashboard.checkins
-        showed_up = overview.showed_up
-        return Response(
-            {
-                "couple": couple_payload(dashboard.couple) if dashboard.couple else None,
-                "checkins": today_payload(overview.today, user),
-                "question": question_payload(dashboard.question) if dashboard.question else None,
-                "freshness": freshness_payload(dashboard.freshness),
-                "moods": [
-                    {"date": d.date.isoformat(), "mine": d.mine, "partner": d.partner}
-                    for d in overview.moods
-                ],
-                "days_both_showed_up": (
-                    {"this_month": showed_up.this_month, "all_time": showed_up.all_time}
-                    if showed_up
-                    else None
-                ),
-                "recent": [checkin_payload(c, user) for c in overview.recent],
-            }
-        )
+        return Response(DASHBOARD_OUTPUT.render(dashboard, user))
 
 
 def _utc(*, allow_null: bool = False) -> serializers.DateTimeField:
