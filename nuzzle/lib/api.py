@@ -88,7 +88,10 @@ class Output(Generic[Shown, Context]):
     """
 
     def __init__(
-        self, name: str, **fields: tuple[serializers.Field, str | Callable[[Shown, Context], Any]]
+        self,
+        name: str,
+        /,  # so that an output may have a key called "name"
+        **fields: tuple[serializers.Field, str | Callable[[Shown, Context], Any]],
     ) -> None:
         attrs: dict[str, Any] = {key: field for key, (field, _) in fields.items()}
         attrs["__qualname__"] = name
