@@ -214,9 +214,19 @@ class Camera:
             )
             width = page.evaluate("document.documentElement.clientWidth")
             clip = {"x": 0, "y": 0, "width": width, "height": bottom + 16}
+        # On a phone the tab bar is fixed to the bottom of the screen: a screen as tall as
+        # the picture shows it at the picture's foot, where it sits, not mid-page.
+        viewport = page.viewport_size
+        if viewport is not None and viewport["width"] == PHONE["width"]:
+            height = (
+                clip["height"] if clip else page.evaluate("document.documentElement.scrollHeight")
+            )
+            page.set_viewport_size({"width": viewport["width"], "height": int(height)})
         page.screenshot(
             path=str(path), full_page=True, clip=clip, animations="disabled", caret="hide"
         )
+        if viewport is not None:
+            page.set_viewport_size(viewport)
         self.saved.append(path)
 
     def phone(self, page: Page) -> Page:
