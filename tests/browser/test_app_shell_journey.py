@@ -15,7 +15,14 @@ from playwright.sync_api import expect
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-from tests.browser.journey import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible, sign_up
+from tests.browser.journey import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OVERFLOWS,
+    PHONE,
+    assert_accessible,
+    sign_up,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -161,6 +168,27 @@ def test_the_app_installs_shows_a_push_and_works_offline(device, site, browser_e
     page.goto("/signup/")
     sign_up(page, name="Robin", email="robin@example.com", password="a calm evening walk")
     expect(page.get_by_role("heading", name="Invite your partner")).to_be_visible()
+
+    # On the phone: one header row, the daily places in a tab bar at the foot of the
+    # screen, the rest behind "More".
+    header = page.locator(".site-header").bounding_box()
+    assert header is not None
+    assert header["height"] < 70
+    tabs = page.locator(".tabbar")
+    bar = tabs.bounding_box()
+    assert bar is not None
+    assert abs(bar["y"] + bar["height"] - PHONE["height"]) < 2
+    for place in ("Us today", "Check in", "Question", "Love maps"):
+        expect(tabs.get_by_role("link", name=place)).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    page.get_by_text("More", exact=True).click()
+    expect(page.get_by_role("link", name="Account")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert_accessible(page, "phone menu open")
+    assert not page.evaluate(OVERFLOWS)
+    tabs.get_by_role("link", name="Check in").click()
+    expect(tabs.get_by_role("link", name="Check in")).to_have_attribute("aria-current", "page")
+
     assert page.evaluate("!!navigator.serviceWorker.controller")
     network.set(online=False)
     page.goto("/")
