@@ -207,6 +207,9 @@ def test_screenshots_for_the_docs(browser, site):
     answer_question(phone, ROBIN_SAYS)
     phone.evaluate("document.activeElement.blur()")
     assert phone.evaluate(OVERFLOWS) is False
+    # A screen as tall as the page: the tab bar, fixed to the screen's foot, shows there.
+    tall = phone.evaluate("document.documentElement.scrollHeight")
+    phone.set_viewport_size({"width": PHONE["width"], "height": tall})
     phone.screenshot(
         path=str(out / "screenshot-question-phone.png"),
         full_page=True,
