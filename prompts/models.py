@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from nuzzle.couples.scoping import CoupleScopedQuerySet
 from nuzzle.lib.choices import Reaction
 from nuzzle.lib.validators import validate_no_control_characters
 
@@ -185,6 +186,10 @@ class DailyQuestion(models.Model):
         return f"daily question {self.pk}"
 
 
+class QuestionAnswerQuerySet(CoupleScopedQuerySet["QuestionAnswer"]):
+    couple_field = "question__couple"
+
+
 class QuestionAnswer(models.Model):
     question = models.ForeignKey(DailyQuestion, on_delete=models.CASCADE, related_name="answers")
     author = models.ForeignKey(
@@ -197,6 +202,8 @@ class QuestionAnswer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = QuestionAnswerQuerySet.as_manager()
+
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["question", "author"], name="question_answer_once"),
@@ -204,6 +211,10 @@ class QuestionAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"question answer {self.pk}"
+
+
+class QuestionReactionQuerySet(CoupleScopedQuerySet["QuestionReaction"]):
+    couple_field = "question__couple"
 
 
 class QuestionReaction(models.Model):
@@ -216,6 +227,8 @@ class QuestionReaction(models.Model):
     reaction = models.CharField(max_length=16, choices=Reaction.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuestionReactionQuerySet.as_manager()
 
     class Meta:
         constraints: ClassVar = [

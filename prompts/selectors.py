@@ -184,19 +184,19 @@ def question_history(*, user: User) -> QuerySet[DailyQuestion]:
     count, answers and reactions."""
     context = couple_context(user)
     my_couples = Membership.objects.filter(user=user).values("couple_id")
-    i_answered = Exists(QuestionAnswer.objects.filter(question=OuterRef("pk"), author=user))
+    i_answered = Exists(QuestionAnswer.objects.mine(user).filter(question=OuterRef("pk")))
     kept = Q(i_answered)
-    readable = Q(author=user)
     if context is not None:
         kept |= Q(couple=context.couple)
-        readable |= Q(question__couple=context.couple)
+    answers: QuerySet[QuestionAnswer] = QuestionAnswer.objects.mine_or_in_current_couple(user)
+    reactions: QuerySet[QuestionReaction] = QuestionReaction.objects.mine_or_in_current_couple(user)
     return (
         DailyQuestion.objects.filter(kept, couple__in=my_couples)
         .exclude(status=DailyQuestion.Status.PASSED)
         .select_related("prompt")
         .prefetch_related(
-            Prefetch("answers", queryset=QuestionAnswer.objects.filter(readable)),
-            Prefetch("reactions", queryset=QuestionReaction.objects.filter(readable)),
+            Prefetch("answers", queryset=answers),
+            Prefetch("reactions", queryset=reactions),
         )
         .order_by("-couple_date", "-id")
     )
@@ -345,7 +345,7 @@ def export_question_answers(*, user: User) -> list[dict[str, Any]]:
     the question's text and day (one query). My partner's answers are never included,
     revealed or not: they are theirs to export."""
     answers = (
-        QuestionAnswer.objects.filter(author=user)
+        QuestionAnswer.objects.mine(user)
         .select_related("question__prompt")
         .order_by("question__couple_date", "id")
     )
@@ -367,7 +367,7 @@ def export_question_answers(*, user: User) -> list[dict[str, Any]]:
 def export_question_reactions(*, user: User) -> list[dict[str, Any]]:
     """The reactions I gave to revealed answers, oldest first (one query)."""
     reactions = (
-        QuestionReaction.objects.filter(author=user)
+        QuestionReaction.objects.mine(user)
         .select_related("question__prompt")
         .order_by("question__couple_date", "id")
     )

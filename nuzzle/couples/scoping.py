@@ -65,12 +65,19 @@ M = TypeVar("M", bound=models.Model)
 
 
 class CoupleScopedQuerySet(models.QuerySet[M, M]):
-    """For content with `author` (a user) and `couple` (the couple it was written in).
+    """For content with `author` (a user) and a couple it was written in: its own
+    `couple` field, or one reached through a relation (`couple_field`, e.g.
+    "question__couple" for an answer to a couple's daily question).
 
     - `mine(user)`: everything the user wrote, in any couple (it stays theirs).
     - `from_partner(user)`: what the partner wrote *in the current couple*; empty when
       unpaired. Feature apps narrow this further (e.g. shared only).
+    - `mine_or_in_current_couple(user)`: mine anywhere, and both partners' in the
+      current couple (what a page may fetch before its own rules, such as sealing,
+      decide what to show).
     """
+
+    couple_field = "couple"
 
     def mine(self, user: User) -> Self:
         return self.filter(author=user)
@@ -79,4 +86,11 @@ class CoupleScopedQuerySet(models.QuerySet[M, M]):
         context = couple_context(user)
         if context is None:
             return self.none()
-        return self.filter(couple=context.couple, author=context.partner)
+        return self.filter(**{self.couple_field: context.couple}, author=context.partner)
+
+    def mine_or_in_current_couple(self, user: User) -> Self:
+        context = couple_context(user)
+        readable = models.Q(author=user)
+        if context is not None:
+            readable |= models.Q(**{self.couple_field: context.couple})
+        return self.filter(readable)
