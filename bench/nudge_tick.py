@@ -32,9 +32,8 @@ one-worker delivery), --explain (EXPLAIN (ANALYZE, BUFFERS) of every statement o
 tick's first and last batches, the statements around them and delivery's first
 batch, in a savepoint rolled back before the real statement; not timed), --reuse
 (keep the people seeded by the last run of the same size: only the outbox and the
-due times are reset). Two flags turn tuning off, to see what it still buys: --jit
-(the tick's statements with PostgreSQL's JIT left on) and --separate-sent-marks
-(delivery writes each `sent` mark in a statement of its own).
+due times are reset). --jit leaves PostgreSQL's JIT on for the tick's statements, to
+see what turning it off still buys.
 
 Times are wall-clock; "cpu" is this process's CPU time and "server" the PostgreSQL
 backend's (from /proc), which a busy machine inflates much less than wall time.
@@ -87,7 +86,6 @@ from nuzzle.couples.models import Couple, Membership, User
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges import kinds, planning
 from nuzzle.nudges.delivery import DeliveryResult, nudges_deliver, pending_due_count
-from nuzzle.nudges.delivery.claims import Claim
 from nuzzle.nudges.kinds import Kind, Recipient
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.schedule import ALL_DAYS, Rules, next_recap_slot, next_slot
@@ -945,14 +943,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="cProfile the tick and delivery")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN the tick and delivery")
     parser.add_argument("--reuse", action="store_true", help="keep the last run's people")
-    # What the tuning in planning and delivery buys, measured by turning it off.
+    # What the tick's JIT switch buys, measured by turning it off.
     parser.add_argument(
         "--jit", action="store_true", help="leave PostgreSQL's JIT on for the tick's statements"
-    )
-    parser.add_argument(
-        "--separate-sent-marks",
-        action="store_true",
-        help="write each `sent` mark in a statement of its own (two writes per email)",
     )
     return parser.parse_args()
 
@@ -961,14 +954,6 @@ def untune(args: argparse.Namespace) -> None:
     """Turn off the tuning the flags name, for a side-by-side run."""
     if args.jit:
         planning._without_jit = nullcontext  # type: ignore[assignment]
-    if args.separate_sent_marks:
-        gate = Claim.begin_sending
-
-        def begin_sending(self: Claim, row: Nudge, now: datetime) -> bool:
-            self.flush_sent()  # the last `sent` mark on its own, then a plain gate
-            return gate(self, row, now)
-
-        Claim.begin_sending = begin_sending  # type: ignore[method-assign]
 
 
 def prepare(args: argparse.Namespace, people: int) -> tuple[datetime, int]:

@@ -190,9 +190,9 @@ def test_recipients_are_loaded_in_a_fixed_number_of_queries(smtp, checks, clock)
         return len(captured)
 
     small, large = queries_for(2), queries_for(6)
-    # Only the per-row write grows with the batch: one statement per email turns it
-    # `sending` and records the previous email as `sent`.
-    assert large - small == 4
+    # Only the per-row writes grow with the batch: per email, its gate (`sending`) and
+    # its `sent` mark.
+    assert large - small == 2 * 4
 
 
 def test_a_future_or_already_handled_row_is_left_alone(smtp, checks, clock):
@@ -541,8 +541,8 @@ def test_a_row_taken_back_while_the_batch_ran_is_not_sent(smtp, checks, clock):
 
 
 def _while_rendering(row: Nudge, action, monkeypatch) -> None:
-    """Run `action` when delivery renders `row`'s email: after the email before it went
-    to SMTP, before the write that records it and lets `row` go."""
+    """Run `action` when delivery renders `row`'s email: after the email before it was
+    recorded, before `row`'s own gate."""
     render = email_channel.nudge_message
 
     def hooked(nudge, recipient, context):
@@ -553,16 +553,17 @@ def _while_rendering(row: Nudge, action, monkeypatch) -> None:
     monkeypatch.setattr(email_channel, "nudge_message", hooked)
 
 
-def test_each_email_is_recorded_sent_with_the_write_that_lets_the_next_one_go(smtp, checks, clock):
+def test_each_email_is_gated_before_it_goes_and_recorded_sent_after(smtp, checks, clock):
     rows = [outbox(new_user()) for _ in range(3)]
 
     captured = capture_queries(nudges_deliver)
     assert captured.result.sent == 3
 
     writes = [sql for sql in captured.sql if sql.startswith('UPDATE "nudges_nudge"')]
-    # The claim, one write per email (the first alone, then each with the one before),
-    # and the last email's own `sent` mark.
-    assert len(writes) == 1 + 3 + 1
+    # The claim, then per email its gate and its `sent` mark, in that order.
+    assert len(writes) == 1 + 3 * 2
+    assert all("sending" in write for write in writes[1::2])
+    assert all("sent" in write for write in writes[2::2])
     for row in rows:
         row = fresh(row)
         assert (row.status, row.sent_at, row.claim_token, row.lease_until) == (
@@ -579,9 +580,15 @@ def test_an_email_whose_lease_was_recovered_after_it_went_stays_failed_the_next_
 ):
     first, second = outbox(new_user()), outbox(new_user())
     recovered = {"status": Nudge.Status.FAILED, "claim_token": "", "lease_until": None}
-    _while_rendering(
-        second, lambda: Nudge.objects.filter(pk=first.pk).update(**recovered), monkeypatch
-    )
+    send = email_channel.SmtpSession.send
+
+    def lease_recovered_while_sending(session, message):
+        outcome = send(session, message)  # the server took it, then the tick took it back
+        if message.extra_headers["Message-ID"].startswith(f"<nudge-{first.pk}@"):
+            Nudge.objects.filter(pk=first.pk).update(**recovered)
+        return outcome
+
+    monkeypatch.setattr(email_channel.SmtpSession, "send", lease_recovered_while_sending)
 
     assert nudges_deliver().sent == 2
 

@@ -51,10 +51,7 @@ class Batch:
             ready = self._recheck(self.claim.rows)
             self._send_all(ready)
         finally:
-            try:
-                self.claim.flush_sent()  # whatever ended the batch, the last send is recorded
-            finally:
-                self._disconnect()
+            self._disconnect()
 
     # Who may still get their nudge.
 

@@ -13,14 +13,13 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Q
 
-from nuzzle.lib import sql
 from nuzzle.nudges.decisions import RetryPolicy
 from nuzzle.nudges.models import Nudge
 from nuzzle.nudges.policy import lease
@@ -68,72 +67,29 @@ def leases_recover(*, now: datetime) -> tuple[int, int]:
 
 
 @dataclass
-class _Sent:
-    """A message the channel took whose row is still `sending`: its `sent` mark is
-    written in the same statement as the next row's `claimed → sending` (one write per
-    message instead of two), or on its own by `flush_sent`."""
-
-    row: Nudge
-    context: dict[str, Any]
-    at: datetime
-
-
-@dataclass
 class Claim:
     token: str
     lease_until: datetime
     rows: list[Nudge]
     result: DeliveryResult
-    unmarked: _Sent | None = field(default=None)
 
     # Sending: the at-most-once gate.
 
     def begin_sending(self, row: Nudge, now: datetime) -> bool:
-        """claimed → sending, only while this claim holds: the at-most-once gate. The
-        previous message's `sent` mark, if not yet written, goes in the same statement:
-        each row keeps its own condition, so it is exactly the two writes, in one."""
-        sent, self.unmarked = self.unmarked, None
+        """claimed → sending, only while this claim holds: the at-most-once gate."""
         gate = Q(pk=row.pk, status=Nudge.Status.CLAIMED, lease_until__gt=now)
-        if sent is None:
-            return bool(
-                Nudge.objects.filter(gate, claim_token=self.token).update(
-                    status=Nudge.Status.SENDING
-                )
-            )
-        done = Q(pk=sent.row.pk, status__in=_HELD)
-        is_sent = Q(pk=sent.row.pk)
-        values: dict[str, Any] = {
-            name: Case(
-                When(is_sent, then=Value(value, output_field=sql.concrete_field(Nudge, name))),
-                default=F(name),
-            )
-            for name, value in _sent_values(sent).items()
-        }
-        values["status"] = Case(
-            When(is_sent, then=Value(Nudge.Status.SENT)), default=Value(Nudge.Status.SENDING)
+        return bool(
+            Nudge.objects.filter(gate, claim_token=self.token).update(status=Nudge.Status.SENDING)
         )
-        written = Nudge.objects.filter(gate | done, claim_token=self.token).update(**values)
-        began = written == 2 or (
-            written == 1
-            # Which of the two? Only this statement turns our row to `sending`.
-            and Nudge.objects.filter(
-                pk=row.pk, claim_token=self.token, status=Nudge.Status.SENDING
-            ).exists()
-        )
-        if written - began == 0:  # the other row written, if any, was not the sent one
-            _sent_unrecorded(sent)
-        return began
 
     def sent(self, row: Nudge, context: dict[str, Any], at: datetime) -> None:
-        """The channel took the message: marked `sent` with the next gate (or flush)."""
+        """sending → sent, once the channel took the message (the claim released). The
+        context written is the one the message showed (see `delivery`: why fresh)."""
         self.result.sent += 1
-        self.unmarked = _Sent(row, context, at)
-
-    def flush_sent(self) -> None:
-        """The last message's `sent` mark, on its own (no next row to go with)."""
-        sent, self.unmarked = self.unmarked, None
-        if sent is not None and not self._update([sent.row], **_sent_values(sent)):
-            _sent_unrecorded(sent)
+        if not self._update(
+            [row], status=Nudge.Status.SENT, reason="", sent_at=at, context=context
+        ):
+            logger.warning("nudge %s: sent, but its lease had been recovered", row.pk)
 
     # Endings.
 
@@ -219,20 +175,3 @@ def claim(now: datetime, size: int, result: DeliveryResult) -> Claim | None:
         return None
     logger.info("nudge delivery: claimed %s rows ids=%s", len(rows), [row.pk for row in rows])
     return Claim(token, lease_until, rows, result)
-
-
-def _sent_values(sent: _Sent) -> dict[str, Any]:
-    """What a row becomes once the channel took its message (the claim released). The
-    context written is the one the message showed (see `delivery`: why fresh)."""
-    return {
-        "status": Nudge.Status.SENT,
-        "reason": "",
-        "sent_at": sent.at,
-        "context": sent.context,
-        "claim_token": "",
-        "lease_until": None,
-    }
-
-
-def _sent_unrecorded(sent: _Sent) -> None:
-    logger.warning("nudge %s: sent, but its lease had been recovered", sent.row.pk)
