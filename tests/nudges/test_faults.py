@@ -9,7 +9,7 @@ can freeze time in another process, so each person gets a fixed-offset zone
 are set on the schedule rows directly. Kinds a test is not about are switched off.
 
 Beat ticks every second here (BEAT_INTERVAL_SECONDS=1). Delivery sends only while at
-least 3 × EMAIL_TIMEOUT of a claim's lease is left (`delivery._Batch._send_all`), so
+least 3 × EMAIL_TIMEOUT of a claim's lease is left (`delivery.batch.Batch._send_all`), so
 the lease must be longer than that: EMAIL_TIMEOUT=3 and a lease of 11 s leave each
 claim 2 s of sending, give the killed-worker test 3 s to kill while the server holds
 back its answer to DATA, and bring a dead worker's rows back within 11 s.
