@@ -3,7 +3,6 @@ everything I wrote (`nuzzle.dashboard.export`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC
 
 from drf_spectacular.utils import extend_schema
@@ -23,12 +22,10 @@ from lovemaps.apis import FreshnessOutputSerializer, freshness_payload
 from nuzzle.couples.apis import CoupleOutputSerializer, couple_payload
 from nuzzle.couples.auth import requester
 from nuzzle.couples.models import User
-from nuzzle.dashboard import selectors
+from nuzzle.dashboard import services
 from nuzzle.dashboard.export import account_export, export_filename
 from nuzzle.dashboard.selectors import Dashboard
 from nuzzle.lib.api import Output
-from prompts import selectors as questions
-from prompts import services as question_services
 from prompts.apis import QuestionOutputSerializer, question_payload
 
 # Each output is written once (nuzzle.lib.api.Output): its schema, and its payload as
@@ -88,12 +85,7 @@ class DashboardApi(APIView):
     @extend_schema(responses={200: OutputSerializer}, summary="Us today")
     def get(self, request: Request) -> Response:
         user = requester(request)
-        dashboard = selectors.dashboard_get(user=user)
-        if dashboard.couple is not None and dashboard.question is None:
-            # As the page: the first view of our couple day assigns its question if the
-            # sweep has not (a write, never in the selector), then reads it.
-            question_services.daily_question_ensure(user=user)
-            dashboard = replace(dashboard, question=questions.question_view_today(user=user))
+        dashboard = services.dashboard_for_today(user=user)
         return Response(DASHBOARD_OUTPUT.render(dashboard, user))
 
 

@@ -4,8 +4,6 @@ history and quick actions; and the "Your data" page with its two downloads."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,23 +11,15 @@ from django.views.decorators.http import require_GET
 
 from nuzzle.couples.auth import requester
 from nuzzle.couples.forms import JoinForm
-from nuzzle.dashboard import export, selectors
+from nuzzle.dashboard import export, services
 from nuzzle.dashboard.charts import mood_chart
-from prompts import selectors as questions
-from prompts import services as question_services
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = requester(request)
-    dashboard = selectors.dashboard_get(user=user)
-    if dashboard.couple is not None and dashboard.question is None:
-        # The sweep has not reached our couple day yet: its first view assigns the
-        # question (a write: here, never in the selector), then reads it. Checked after
-        # the read, so a dashboard whose question is there costs no query more.
-        question_services.daily_question_ensure(user=user)
-        dashboard = replace(dashboard, question=questions.question_view_today(user=user))
+    dashboard = services.dashboard_for_today(user=user)
     context: dict[str, object] = {
         "current": dashboard.couple,
         "overview": dashboard.checkins,
