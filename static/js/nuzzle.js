@@ -32,6 +32,22 @@
     });
   }
 
+  // "Share…" opens the system share sheet (a phone's messages, mail, chat apps) where the
+  // browser has one; elsewhere the button stays hidden and "Copy" does the job.
+  function enableShareButtons() {
+    if (typeof navigator.share !== "function") return;
+    document.querySelectorAll("[data-share]").forEach(function (button) {
+      var target = document.querySelector(button.dataset.share);
+      if (!target || button.dataset.shareReady) return;
+      button.dataset.shareReady = "1";
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.share({ title: button.dataset.shareTitle || document.title, url: target.value })
+          .catch(function () {});  // closed without sharing: nothing to do
+      });
+    });
+  }
+
   // Read-only fields meant to be copied (the invite link): one tap selects all of it.
   function enableSelectAll() {
     document.querySelectorAll("input[data-select-all]").forEach(function (input) {
@@ -334,7 +350,7 @@
   }
 
   function init() {
-    guessTimezone(); enableCopyButtons(); enableSelectAll(); enableCounters(); enableDrafts();
+    guessTimezone(); enableShareButtons(); enableCopyButtons(); enableSelectAll(); enableCounters(); enableDrafts();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { tidyDrafts(); init(); });

@@ -21,6 +21,7 @@ from tests.browser.journey import (
     OVERFLOWS,
     PHONE,
     assert_accessible,
+    create_invite,
     sign_up,
 )
 
@@ -212,3 +213,31 @@ def test_the_app_installs_shows_a_push_and_works_offline(device, site, browser_e
     assert all(path == "/offline/" or path.startswith("/static/") for path in cached), cached
     # The dropped connection's failed loads are the test's doing, not the app's.
     assert [e for e in browser_errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+
+
+# Stands in for a phone's share sheet: records what the page asked to share.
+_SHARE_SHEET = """
+window.__shared = [];
+navigator.share = function (data) { window.__shared.push(data); return Promise.resolve(); };
+"""
+
+
+def test_the_invite_goes_through_the_share_sheet_where_there_is_one(person, site, browser_errors):
+    phone = person(viewport=PHONE)
+    phone.context.add_init_script(_SHARE_SHEET)
+    phone.goto("/signup/")
+    sign_up(phone, name="Robin", email="robin@example.com", password="a calm evening walk")
+    link, _ = create_invite(phone)
+
+    phone.get_by_role("button", name="Share…").click()
+    assert phone.evaluate("window.__shared") == [{"title": "Join me on Nuzzle", "url": link}]
+    assert_accessible(phone, "invite with a share button")
+
+    # A browser with no share sheet (this desktop Chromium): copying, as before.
+    desktop = person()
+    desktop.goto("/login/")
+    assert desktop.evaluate("typeof navigator.share") != "function"
+    desktop.context.add_cookies(phone.context.cookies())
+    desktop.goto("/")
+    expect(desktop.get_by_role("button", name="Copy")).to_be_visible()
+    expect(desktop.get_by_role("button", name="Share…")).to_be_hidden()
