@@ -342,6 +342,14 @@
     carried = [];
   });
 
+  // The app icon's badge, set by the service worker when a nudge arrives, says something
+  // is waiting; opening Nuzzle signed in is seeing it, so the badge goes.
+  function clearBadge() {
+    if (typeof navigator.clearAppBadge !== "function") return;
+    if (!document.querySelector('meta[name="nuzzle-account"]')) return;
+    navigator.clearAppBadge().catch(function () {});
+  }
+
   // The service worker (/sw.js): the offline page and, once a device is turned on for
   // them, notifications. It keeps no signed-in page and no API answer.
   function registerWorker() {
@@ -358,6 +366,7 @@
     tidyDrafts();
     init();
   }
+  clearBadge();
   if (document.readyState === "complete") {
     registerWorker();
   } else {

@@ -241,3 +241,21 @@ def test_the_invite_goes_through_the_share_sheet_where_there_is_one(person, site
     desktop.goto("/")
     expect(desktop.get_by_role("button", name="Copy")).to_be_visible()
     expect(desktop.get_by_role("button", name="Share…")).to_be_hidden()
+
+
+# Stands in for the app badge API: counts the times the page cleared the badge.
+_BADGE = """
+window.__badgeCleared = 0;
+navigator.clearAppBadge = function () { window.__badgeCleared += 1; return Promise.resolve(); };
+"""
+
+
+def test_opening_nuzzle_signed_in_clears_the_app_badge(person, site, browser_errors):
+    page = person(viewport=PHONE)
+    page.context.add_init_script(_BADGE)
+    page.goto("/login/")
+    assert page.evaluate("window.__badgeCleared") == 0  # nobody's badge to clear yet
+    page.goto("/signup/")
+    sign_up(page, name="Robin", email="robin@example.com", password="a calm evening walk")
+    expect(page.get_by_role("heading", name="Invite your partner")).to_be_visible()
+    page.wait_for_function("window.__badgeCleared === 1")
