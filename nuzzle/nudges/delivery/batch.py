@@ -56,7 +56,7 @@ class Batch:
     # Who may still get their nudge.
 
     def _recheck(self, rows: Sequence[Nudge]) -> list[_Ready]:
-        now = self.clock()
+        now, window = self.clock(), send_window()
         user_ids = {row.user_id for row in rows}
         switched_off = set(
             NudgeSchedule.objects.filter(user_id__in=user_ids, enabled=False).values_list(
@@ -66,7 +66,7 @@ class Batch:
         skips: dict[str, list[Nudge]] = defaultdict(list)
         candidates: dict[str, list[tuple[Nudge, Rules]]] = defaultdict(list)
         for row in rows:
-            rules = _sendable(row, switched_off, now)
+            rules = _sendable(row, switched_off, now, window)
             if isinstance(rules, str):
                 skips[rules].append(row)
             else:
@@ -201,7 +201,9 @@ class Batch:
             session.close()
 
 
-def _sendable(row: Nudge, switched_off: set[tuple[int, str]], now: datetime) -> Rules | str:
+def _sendable(
+    row: Nudge, switched_off: set[tuple[int, str]], now: datetime, window: timedelta
+) -> Rules | str:
     """The person's rules if this row may still go now, else why not."""
     user = row.user
     try:
@@ -217,6 +219,6 @@ def _sendable(row: Nudge, switched_off: set[tuple[int, str]], now: datetime) -> 
     rules = prefs.rules(user.timezone)
     if not is_send_day(rules, local_day(rules, row.scheduled_for)):
         return "not sent: nudges are paused or this is no longer a nudge day"
-    if too_late(rules, row.scheduled_for, now, send_window()):
+    if too_late(rules, row.scheduled_for, now, window):
         return late_reason(rules, row.scheduled_for, now)
     return rules
