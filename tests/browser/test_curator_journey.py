@@ -145,6 +145,9 @@ def test_a_curator_tends_the_prompt_bank(person, curator, bank, browser_errors, 
     )
     page.goto(CHANGELIST)
     page.get_by_role("link", name="Import").click()
+    # guess_format.js binds its listener on DOM ready: a file chosen before then
+    # is never looked at, so wait for the page to finish loading first.
+    page.wait_for_url("**/import/", wait_until="load")
     page.get_by_label("File to import").set_input_files(upload)
     # guess_format.js picks the format from the file's extension.
     expect(page.get_by_label("Format")).to_have_value("0")
