@@ -24,6 +24,9 @@ urlpatterns = [
     path("v1/me", couples.MeApi.as_view(), name="api-me"),
     path("v1/me/preferences", nudges.PreferencesApi.as_view(), name="api-me-preferences"),
     path("v1/me/export", dashboard.MeExportApi.as_view(), name="api-me-export"),
+    path("v1/me/devices", nudges.DeviceListApi.as_view(), name="api-me-devices"),
+    path("v1/me/devices/<id:device_id>", nudges.DeviceDetailApi.as_view(), name="api-me-device"),
+    path("v1/push/key", nudges.PushKeyApi.as_view(), name="api-push-key"),
     # Couple
     path("v1/couple", couples.CoupleApi.as_view(), name="api-couple"),
     path("v1/couple/invites", couples.CoupleInviteCreateApi.as_view(), name="api-invite-create"),

@@ -11,6 +11,7 @@ emails written to `var/mail/` with no configuration at all. Production sets
 from __future__ import annotations
 
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -284,6 +285,36 @@ NUDGE_RETRY_BACKOFF_SECONDS = [
     int(seconds)
     for seconds in env.list("NUDGE_RETRY_BACKOFF_SECONDS", default=[60, 300, 900, 3600])
 ]
+# --- Web Push (the second nudge channel) ---------------------------------------
+# The VAPID key pair that signs every push (RFC 8292). Unset: one is generated on first
+# use and kept in var/webpush-vapid.pem (the embedded default). Changing it makes every
+# browser's subscription useless: people turn notifications on again.
+WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_VAPID_KEY_FILE = VAR_DIR / "webpush-vapid.pem"
+# Who push services contact about this server's pushes (a mailto: or https: URL).
+WEBPUSH_VAPID_SUBJECT = env.str(
+    "WEBPUSH_VAPID_SUBJECT", default=f"mailto:{parseaddr(DEFAULT_FROM_EMAIL)[1]}"
+)
+# The server POSTs to URLs browsers give it: only https endpoints on these hosts (a
+# leading dot or none: the host itself and its subdomains) are accepted and used.
+# Default: the push services of Chrome/Android, Firefox, Safari/Apple and Edge/Windows.
+WEBPUSH_ENDPOINT_HOSTS = env.list(
+    "WEBPUSH_ENDPOINT_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "push.services.mozilla.com",
+        "push.apple.com",
+        "notify.windows.com",
+    ],
+)
+# Development and tests only: also accept http:// endpoints and hosts that are (or
+# resolve to) loopback or private addresses, still only on the hosts above.
+WEBPUSH_ALLOW_HTTP = env.bool("WEBPUSH_ALLOW_HTTP", default=False)
+# Seconds one push request may take (connect and read): never hang a worker.
+WEBPUSH_TIMEOUT = env.float("WEBPUSH_TIMEOUT", default=5.0)
+# How long a push service keeps an undelivered notification for an offline device.
+WEBPUSH_TTL_SECONDS = env.int("WEBPUSH_TTL_SECONDS", default=4 * 3600)
+
 # Seconds between beat ticks (the nudge tick and the daily-question sweep). One minute
 # in production; the fault tests shorten it to watch real processes quickly.
 BEAT_INTERVAL_SECONDS = env.float("BEAT_INTERVAL_SECONDS", default=60.0)

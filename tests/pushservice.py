@@ -87,6 +87,22 @@ class Subscription:
         return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
 
 
+def make_subscription(endpoint: str) -> Subscription:
+    """Fresh browser keys for `endpoint`, as `PushManager.subscribe()` makes them."""
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    return Subscription(
+        endpoint=endpoint,
+        p256dh=b64url_encode(uncompressed(private_key.public_key())),
+        auth=b64url_encode(secrets.token_bytes(16)),
+        private_key=private_key,
+    )
+
+
+def new_subscription(endpoint: str) -> dict[str, Any]:
+    """A subscription's JSON (what the API receives) for an endpoint no stand-in serves."""
+    return make_subscription(endpoint).as_json()
+
+
 @dataclass(frozen=True)
 class Received:
     """One request to the stand-in, and how it was answered."""
@@ -325,14 +341,8 @@ class PushServiceStandIn:
         """A new subscription with fresh keys, as a browser would make."""
         if not self.base_url:
             raise RuntimeError("start the push service stand-in first")
-        private_key = ec.generate_private_key(ec.SECP256R1())
         token = secrets.token_urlsafe(24)
-        subscription = Subscription(
-            endpoint=f"{self.base_url}/push/{token}",
-            p256dh=b64url_encode(uncompressed(private_key.public_key())),
-            auth=b64url_encode(secrets.token_bytes(16)),
-            private_key=private_key,
-        )
+        subscription = make_subscription(f"{self.base_url}/push/{token}")
         with self._lock:
             self._subscriptions[token] = subscription
         return subscription

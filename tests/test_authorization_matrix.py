@@ -14,6 +14,7 @@ need an object build it in `path`.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,11 +27,13 @@ from checkins.services import checkin_submit
 from lovemaps.services import lovemap_answer, lovemap_reveal
 from nuzzle.couples import services
 from nuzzle.couples.models import User
+from nuzzle.nudges.services import device_register
 from nuzzle.nudges.tokens import unsubscribe_token
 from prompts.services import daily_question_ensure, question_answer
 from tests.conftest import Cast, token_client
 from tests.factories import PromptFactory, new_curator, new_user
 from tests.factories import as_prompt as cast_prompt
+from tests.pushservice import new_subscription
 
 PRINCIPALS = ("author", "partner", "other", "unpaired", "anonymous", "curator")
 
@@ -111,6 +114,24 @@ def authors_checkin(cast: Cast) -> int:
 def authors_unsubscribe_link(cast: Cast) -> str:
     """The author's one-click link for one kind: anyone holding it may use it."""
     return f"/unsubscribe/{unsubscribe_token(cast.author.pk, 'question_ready')}/"
+
+
+def a_subscription(cast: Cast) -> dict[str, object]:
+    """A browser's push subscription on a listed push service (never contacted here)."""
+    return new_subscription(f"https://fcm.googleapis.com/fcm/send/{secrets.token_urlsafe(12)}")
+
+
+def authors_device(cast: Cast) -> int:
+    subscription = a_subscription(cast)
+    keys = subscription["keys"]
+    assert isinstance(keys, dict)
+    device, _ = device_register(
+        user=cast.author,
+        endpoint=subscription["endpoint"],
+        p256dh=keys["p256dh"],
+        auth=keys["auth"],
+    )
+    return device.pk
 
 
 LOGIN = 302  # HTML pages send anonymous visitors to the log-in page
@@ -421,6 +442,25 @@ MATRIX: dict[str, list[Row]] = {
         ),
     ],
     "api-nudge-list": [Row("GET", "/api/v1/nudges", signed_in(200, anonymous=401))],
+    # --- API: push devices (each person's own) ---
+    "api-push-key": [Row("GET", "/api/v1/push/key", each(200))],
+    "api-me-devices": [
+        Row("GET", "/api/v1/me/devices", signed_in(200, anonymous=401)),
+        Row(
+            "POST",
+            "/api/v1/me/devices",
+            signed_in(201, anonymous=401),
+            {"subscription": a_subscription},
+        ),
+    ],
+    "api-me-device": [
+        # Only the person whose device it is; everyone else gets 404, never 403.
+        Row(
+            "DELETE",
+            lambda cast: f"/api/v1/me/devices/{authors_device(cast)}",
+            each(404, author=204, anonymous=401),
+        ),
+    ],
     "api-couple-join": [
         Row(
             "POST",
@@ -495,6 +535,7 @@ def client_for(cast: Cast, principal: str, api: bool) -> Client | APIClient:
 def test_route_answers_each_principal_as_the_matrix_says(cast, name, row, principal):
     path = row.path(cast) if callable(row.path) else row.path
     body = {key: value(cast) if callable(value) else value for key, value in row.body.items()}
+    body = {**body.pop("subscription", {}), **body}  # a push subscription is the whole body
     client = client_for(cast, principal, api=path.startswith("/api/"))
     if path.startswith("/api/"):
         response = client.generic(

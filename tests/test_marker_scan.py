@@ -14,6 +14,7 @@ they share, the partner's) own pages must show every marker, so the scan can fai
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 import secrets
@@ -40,13 +41,19 @@ from nuzzle.couples import services as couples
 from nuzzle.couples.models import User
 from nuzzle.nudges.delivery import nudges_deliver
 from nuzzle.nudges.planning import nudges_tick
-from nuzzle.nudges.services import preferences_for, schedule_reset
+from nuzzle.nudges.services import (
+    device_register,
+    preferences_for,
+    preferences_update,
+    schedule_reset,
+)
 from nuzzle.nudges.tokens import unsubscribe_token
 from prompts.models import DailyQuestion
 from prompts.services import daily_question_ensure, question_answer
 from tests.checkins.helpers import todays_question_ids
 from tests.conftest import token_client
 from tests.factories import PromptFactory, as_prompt, couple_of, new_curator, new_user
+from tests.pushservice import PushServiceStandIn
 
 pytestmark = pytest.mark.django_db
 
@@ -322,18 +329,34 @@ def test_one_couples_words_reach_no_one_else(time_machine, caplog, settings):
     }
     scan = Scan(markers)
 
-    # The nudges, as the beat runs them at 19:00: every email to anyone but the author.
-    for person in User.objects.all():
-        schedule_reset(user=person, prefs=preferences_for(person))
-    time_machine.move_to(EVENING, tick=False)
-    nudges_tick(now=EVENING)
-    nudges_deliver(now=EVENING)
+    # The nudges, as the beat runs them at 19:00: every email to anyone but the author,
+    # and every push notification (the partner has a device and chose both channels),
+    # decrypted by the push service stand-in.
+    settings.WEBPUSH_ALLOW_HTTP, settings.WEBPUSH_ENDPOINT_HOSTS = True, ["127.0.0.1"]
+    with PushServiceStandIn() as push_service:
+        subscription = push_service.subscribe()
+        device, _ = device_register(
+            user=a.partner,
+            endpoint=subscription.endpoint,
+            p256dh=subscription.p256dh,
+            auth=subscription.auth,
+        )
+        preferences_update(user=a.partner, channels="both")
+        for person in User.objects.all():
+            schedule_reset(user=person, prefs=preferences_for(person))
+        time_machine.move_to(EVENING, tick=False)
+        nudges_tick(now=EVENING)
+        nudges_deliver(now=EVENING)
+        pushed = push_service.delivered(subscription)
     to_others = [m for m in mail.outbox if set(m.recipients()) != {a.author.email}]
     for message in to_others:
         scan.check("email", f"email to {message.recipients()}", email_text(message), KINDS)
     assert any(a.partner.email in message.recipients() for message in to_others), (
         "no email to the partner: the email scan would prove nothing"
     )
+    for payload in pushed:
+        scan.check("push", "push to the partner", json.dumps(payload), KINDS)
+    assert pushed, "no push to the partner: the push scan would prove nothing"
 
     # Every page, with couple A's ids where a route takes one.
     samples = {
@@ -344,6 +367,7 @@ def test_one_couples_words_reach_no_one_else(time_machine, caplog, settings):
         "code": [invite.display_code],
         "token": [unsubscribe_token(a.author.pk, "question_ready"), "bad-token"],
         "uidb64": [urlsafe_base64_encode(force_bytes(a.author.pk))],
+        "device_id": [str(device.pk)],
     }
     site, unfilled = site_paths(samples)
     admin_pages, admin_unfilled = admin_paths()

@@ -110,6 +110,7 @@ class ExportNudgePreferencesSerializer(serializers.Serializer):
     paused_until = serializers.DateField(allow_null=True)
     daily_cap = serializers.IntegerField()
     kinds = serializers.DictField(child=serializers.BooleanField())
+    channels = serializers.CharField(help_text="auto, email, push or both.")
 
 
 class ExportNudgeSerializer(serializers.Serializer):
@@ -118,6 +119,13 @@ class ExportNudgeSerializer(serializers.Serializer):
     scheduled_for = _utc()
     status = serializers.CharField()
     sent_at = _utc(allow_null=True)
+    sent_via = serializers.CharField(allow_blank=True, help_text='e.g. "push" or "push,email".')
+
+
+class ExportPushDeviceSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True)
+    service = serializers.CharField()
+    created_at = _utc()
 
 
 class ExportCoupleSerializer(serializers.Serializer):
@@ -225,6 +233,7 @@ class MeExportApi(APIView):
         exported_at = _utc()
         account = ExportAccountSerializer()
         nudge_preferences = ExportNudgePreferencesSerializer(allow_null=True)
+        push_devices = ExportPushDeviceSerializer(many=True)
         nudges = ExportNudgeSerializer(many=True)
         couples = ExportCoupleSerializer(many=True)
         checkins = ExportCheckinSerializer(many=True)

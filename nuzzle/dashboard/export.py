@@ -51,6 +51,7 @@ def account_export(*, user: User) -> dict[str, Any]:
         "exported_at": timezone.now(),
         "account": export_account(user=user),
         "nudge_preferences": nudges["preferences"],
+        "push_devices": nudges["push_devices"],
         "nudges": nudges["nudges"],
         "couples": export_couples(user=user),
         "checkins": export_checkins(user=user),

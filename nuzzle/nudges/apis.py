@@ -16,7 +16,9 @@ from datetime import UTC, date, time
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,13 +28,17 @@ from nuzzle.lib.api import (
     Output,
     PageQuerySerializer,
     Pagination,
+    SingleLineCharField,
     StrictBooleanField,
+    StrictCharField,
     StrictIntegerField,
     paginated,
 )
-from nuzzle.nudges import selectors, services
+from nuzzle.lib.errors import Invalid
+from nuzzle.nudges import selectors, services, webpush
+from nuzzle.nudges.decisions import choice_for
 from nuzzle.nudges.kinds import CATALOGUE, Kind
-from nuzzle.nudges.models import MAX_DAILY_CAP, Nudge
+from nuzzle.nudges.models import MAX_DAILY_CAP, Channels, Nudge
 from nuzzle.nudges.selectors import PreferencesView
 
 # ECMA-262 and Python `re` read this alike; Python matching uses `fullmatch`, so a
@@ -186,6 +192,61 @@ class NudgeStatusField(serializers.ChoiceField):
         super().__init__(choices=Nudge.Status.choices, **kwargs)
 
 
+_CHANNELS_SCHEMA = {
+    "type": "object",
+    "properties": {"email": {"type": "boolean"}, "push": {"type": "boolean"}},
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field({**_CHANNELS_SCHEMA, "required": ["email", "push"]})
+class ChannelsOutputField(serializers.Field):
+    def to_representation(self, value: dict[str, bool]) -> dict[str, bool]:
+        return dict(value)
+
+
+@extend_schema_field(
+    {**_CHANNELS_SCHEMA, "description": "Either or both; a key left out keeps its value."}
+)
+class ChannelsInputField(serializers.Field):
+    default_error_messages = {
+        "invalid": 'An object like {{"email": true, "push": false}} is required.'
+    }
+
+    def to_internal_value(self, data: Any) -> dict[str, bool]:
+        if not isinstance(data, dict) or not set(data) <= {"email", "push"}:
+            self.fail("invalid")
+        child = StrictBooleanField()
+        try:
+            return {str(name): child.to_internal_value(value) for name, value in data.items()}
+        except serializers.ValidationError:
+            self.fail("invalid")
+
+
+def _channels_choice(
+    chosen: dict[str, bool] | None, automatic: bool | None, view: PreferencesView
+) -> str | None:
+    """The stored choice for what the API was given (None: leave it as it is)."""
+    if chosen is None:
+        if automatic is None:
+            return None
+        # false alone keeps where nudges go today, as my own choice from now on
+        return Channels.AUTO if automatic else choice_for(**view.channels)
+    if automatic:
+        raise Invalid(
+            "Send either channels or channels_automatic: true, not both.",
+            field="channels_automatic",
+        )
+    choice = choice_for(**{**view.channels, **chosen})
+    if choice is None:
+        raise Invalid(
+            "Choose at least one: email or push. To stop nudges, switch their kinds off "
+            "or pause them.",
+            field="channels",
+        )
+    return choice
+
+
 # Written once (nuzzle.lib.api.Output): the schema, and the plain payload that the
 # serializer made from it then formats (`.data`: "HH:MM" times, sorted days, dates).
 PREFERENCES_OUTPUT = Output[PreferencesView, None](
@@ -208,6 +269,19 @@ PREFERENCES_OUTPUT = Output[PreferencesView, None](
         ),
         lambda view, _: view.suppressed_at is not None,
     ),
+    channels=(
+        ChannelsOutputField(
+            help_text="Where a nudge goes now: my choice, given whether I have a device "
+            "with notifications on (push with none falls back to email)."
+        ),
+        "channels",
+    ),
+    channels_automatic=(
+        serializers.BooleanField(
+            help_text="True until I choose: push when I have a device, else email."
+        ),
+        lambda view, _: view.channels_choice == Channels.AUTO,
+    ),
 )
 
 
@@ -220,6 +294,10 @@ class PreferencesApi(APIView):
         paused_until = PauseDateField(required=False)
         kinds = KindsInputField(required=False)
         daily_cap = StrictIntegerField(min_value=1, max_value=MAX_DAILY_CAP, required=False)
+        channels = ChannelsInputField(required=False)
+        channels_automatic = StrictBooleanField(
+            required=False, help_text="true: back to push when I have a device, else email."
+        )
 
     OutputSerializer = PREFERENCES_OUTPUT.serializer
 
@@ -240,7 +318,16 @@ class PreferencesApi(APIView):
         if data.validated_data:  # nothing given: nothing to change (nor to un-suppress)
             # The field names are the service's keyword names; a field not sent is
             # not passed, so `paused_until: null` (resume) differs from "not sent".
-            services.preferences_update(user=user, **data.validated_data)
+            given = dict(data.validated_data)
+            if "channels" in given or "channels_automatic" in given:
+                choice = _channels_choice(
+                    given.pop("channels", None),
+                    given.pop("channels_automatic", None),
+                    selectors.preferences_get(user=user),
+                )
+                if choice is not None:
+                    given["channels"] = choice
+            services.preferences_update(user=user, **given)
         view = selectors.preferences_get(user=user)
         return Response(self.OutputSerializer(PREFERENCES_OUTPUT.render(view, None)).data)
 
@@ -268,3 +355,80 @@ class NudgeListApi(APIView):
         queryset = selectors.nudge_list(user=requester(request))
         page = paginator.paginate_queryset(queryset, request, view=self) or []
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class PushKeyApi(APIView):
+    """The server's VAPID public key: what a browser subscribes with. Public, and the
+    same for everyone."""
+
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        public_key = serializers.CharField(
+            help_text="The VAPID application-server key (base64url, uncompressed P-256)."
+        )
+
+    @extend_schema(responses={200: OutputSerializer}, summary="The key to subscribe to push with")
+    def get(self, request: Request) -> Response:
+        return Response({"public_key": webpush.public_key()})
+
+
+class DeviceOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(allow_blank=True)
+    service = serializers.CharField(help_text="The push service's host name.")
+    # UTC whoever asks (docs/api.md).
+    created_at = serializers.DateTimeField(default_timezone=UTC)
+
+
+class DeviceListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class KeysSerializer(serializers.Serializer):
+            p256dh = StrictCharField(max_length=100, trim_whitespace=False)
+            auth = StrictCharField(max_length=40, trim_whitespace=False)
+
+        endpoint = StrictCharField(max_length=1000, trim_whitespace=False)
+        keys = KeysSerializer()
+        name = SingleLineCharField(max_length=60, required=False, allow_blank=True)
+
+    @extend_schema(
+        responses={200: DeviceOutputSerializer(many=True)},
+        summary="My devices with notifications on",
+    )
+    def get(self, request: Request) -> Response:
+        devices = selectors.device_list(user=requester(request))
+        return Response(DeviceOutputSerializer(devices, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: DeviceOutputSerializer, 200: DeviceOutputSerializer},
+        summary="Turn notifications on for a device (a browser's push subscription)",
+    )
+    def post(self, request: Request) -> Response:
+        user = requester(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        given = data.validated_data
+        device, created = services.device_register(
+            user=user,
+            endpoint=given["endpoint"],
+            p256dh=given["keys"]["p256dh"],
+            auth=given["keys"]["auth"],
+            name=given.get("name", ""),
+        )
+        if request.auth is None and hasattr(request._request, "session"):
+            # This browser's own device: signing out here turns it off (signals.py).
+            request._request.session[services.SESSION_DEVICE_KEY] = device.pk
+        view = next(d for d in selectors.device_list(user=user) if d.id == device.pk)
+        return Response(
+            DeviceOutputSerializer(view).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class DeviceDetailApi(APIView):
+    @extend_schema(responses={204: None}, summary="Turn notifications off for one device")
+    def delete(self, request: Request, device_id: int) -> Response:
+        if not services.device_remove(user=requester(request), device_id=device_id):
+            raise NotFound("No such device of yours.")
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,22 +7,25 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
-from nuzzle.nudges.channels.email import EmailChannel
+from nuzzle.nudges.delivery import channels
 from nuzzle.nudges.policy import LEASE_TIMEOUTS
 
 
 @register()
-def lease_outlasts_smtp(**_: Any) -> list[CheckMessage]:
-    """A lease shorter than a few SMTP timeouts would release every claim at once and
+def lease_outlasts_sends(**_: Any) -> list[CheckMessage]:
+    """A lease shorter than a few send timeouts would release every claim at once and
     send nothing, while the worker spins on the database."""
-    timeout = EmailChannel().send_timeout()  # what delivery keeps in hand per send
+    # What delivery keeps in hand per row: one send on every channel.
+    timeout = sum(channel.send_timeout() for channel in channels().values())
     if LEASE_TIMEOUTS * timeout < settings.NUDGE_LEASE_SECONDS:
         return []
     return [
         Error(
             f"NUDGE_LEASE_SECONDS ({settings.NUDGE_LEASE_SECONDS}) must be more than "
-            f"{LEASE_TIMEOUTS} × EMAIL_TIMEOUT ({timeout:g}): no nudge could ever be sent.",
-            hint="Raise NUDGE_LEASE_SECONDS (default 600) or lower EMAIL_TIMEOUT.",
+            f"{LEASE_TIMEOUTS} × the send timeouts of a row ({timeout:g} s: EMAIL_TIMEOUT "
+            "and WEBPUSH_TIMEOUT per device): no nudge could ever be sent.",
+            hint="Raise NUDGE_LEASE_SECONDS (default 600), or lower EMAIL_TIMEOUT or "
+            "WEBPUSH_TIMEOUT.",
             id="nudges.E001",
         )
     ]

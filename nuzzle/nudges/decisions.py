@@ -13,6 +13,8 @@ their own (tests/nudges/test_decisions.py).
 - **Send, hold or skip?** `decide`: nothing to say, already said this period, too
   late, over the daily cap, or the quiet-partner back-off.
 - **After a failed try?** `RetryPolicy.after_failure`: wait and try again, or give up.
+- **Which channels?** `channels_for`: a person's choice and whether they have a device;
+  `row_outcome`: what the channels' answers mean for the one outbox row.
 """
 
 from __future__ import annotations
@@ -164,3 +166,47 @@ class RetryPolicy:
         if tries >= self.max_attempts:
             return None
         return self.waits[tries - 1]
+
+
+# Channels, in the order a row tries them: push first, so that "push if I have a device,
+# else email" can fall back within the same row.
+PUSH, EMAIL = "push", "email"
+
+
+def channels_for(choice: str, has_device: bool) -> tuple[str, ...]:
+    """The channels one nudge goes to. `choice` is the person's setting (`auto`,
+    `email`, `push`, `both`). One nudge is one notification by default: push when the
+    person has a device, else email. Someone who chose push but has no device left
+    gets email rather than silently nothing (their page says so)."""
+    if not has_device or choice == EMAIL:
+        return (EMAIL,)
+    if choice == "both":
+        return (PUSH, EMAIL)
+    return (PUSH,)
+
+
+def choice_for(email: bool, push: bool) -> str | None:
+    """The stored choice for channels picked by hand (None: none picked)."""
+    if email and push:
+        return "both"
+    return EMAIL if email else PUSH if push else None
+
+
+def fallback_channel(tried: tuple[str, ...]) -> str | None:
+    """Push found no working device when it came to send (every subscription had
+    expired): the channel to try instead within the same row, if any."""
+    return EMAIL if EMAIL not in tried else None
+
+
+RowOutcome = Literal["sent", "retry", "suppress", "fail"]
+
+
+def row_outcome(answers: list[str]) -> RowOutcome:
+    """One row, several channels: each answered `sent`, `retry`, `suppress` or `fail`.
+    A row that reached the person on any channel is sent, and never retried (a retry
+    would notify them twice on the channel that worked); otherwise a temporary failure
+    is retried, a refusal suppressed, anything else failed."""
+    for answer in ("sent", "retry", "suppress"):
+        if answer in answers:
+            return answer
+    return "fail"

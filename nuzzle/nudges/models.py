@@ -26,6 +26,15 @@ from nuzzle.nudges.schedule import ALL_DAYS, Rules
 MAX_DAILY_CAP = 5
 
 
+class Channels(models.TextChoices):
+    """Where a person's nudges go (`decisions.channels_for` turns it into channels)."""
+
+    AUTO = "auto", "Automatic: notifications on my devices when there is one, else email"
+    EMAIL = "email", "Email only"
+    PUSH = "push", "Notifications only"
+    BOTH = "both", "Notifications and email"
+
+
 class NudgePreferences(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -50,6 +59,7 @@ class NudgePreferences(models.Model):
     # person saves their preferences (or changes their email) again.
     suppressed_at = models.DateTimeField(null=True, blank=True)
     suppressed_reason = models.CharField(max_length=200, blank=True)
+    channels = models.CharField(max_length=8, choices=Channels.choices, default=Channels.AUTO)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -153,6 +163,8 @@ class Nudge(models.Model):
     claim_token = models.CharField(max_length=32, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The channels that took the message, in the order they were tried ("push,email").
+    sent_via = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Counts and flags for the email (e.g. {"stale": 2}); never anyone's words.
     context = models.JSONField(default=dict, blank=True)
@@ -185,3 +197,26 @@ class Nudge(models.Model):
 
     def __str__(self) -> str:
         return f"nudge {self.pk} ({self.kind}, user {self.user_id}, {self.status})"
+
+
+class PushDevice(models.Model):
+    """A browser's push subscription (RFC 8030): where to POST a person's notifications
+    and the keys that encrypt them (RFC 8291). The endpoint is a capability URL handed
+    out by the browser's push service; it is unique, and it belongs to whoever
+    registered it last in that browser."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices"
+    )
+    endpoint = models.CharField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=100)  # the browser's public key, base64url
+    auth = models.CharField(max_length=40)  # the shared authentication secret, base64url
+    name = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"push device {self.pk} of user {self.user_id}"

@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db.models import Count, Min, Q, QuerySet
 
 from nuzzle.couples.models import User
+from nuzzle.nudges.decisions import EMAIL, PUSH, channels_for
 from nuzzle.nudges.kinds import CATALOGUE
-from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
+from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule, PushDevice
 from nuzzle.nudges.schedule import mask_to_days
 
 
@@ -26,6 +28,14 @@ class PreferencesView:
     kinds: dict[str, bool]  # every kind, in priority order
     timezone: str
     suppressed_at: datetime | None
+    channels_choice: str  # models.Channels
+    devices: int  # push devices registered
+
+    @property
+    def channels(self) -> dict[str, bool]:
+        """Where a nudge would go now: the choice, given whether I have a device."""
+        chosen = channels_for(self.channels_choice, self.devices > 0)
+        return {EMAIL: EMAIL in chosen, PUSH: PUSH in chosen}
 
     def pause_on(self, today: date) -> date | None:
         """The pause still in force on `today` (a pause that has run out is none)."""
@@ -35,7 +45,7 @@ class PreferencesView:
 
 
 def preferences_get(*, user: User) -> PreferencesView:
-    """A person's nudge preferences with every kind's on/off state (two queries). Reads
+    """A person's nudge preferences with every kind's on/off state (three queries). Reads
     only: a person without a preferences row (created with every account, so only one
     made outside the app) sees the defaults, which saving the page then writes."""
     prefs = NudgePreferences.objects.filter(user=user).first() or NudgePreferences(user=user)
@@ -52,7 +62,26 @@ def preferences_get(*, user: User) -> PreferencesView:
         },
         timezone=user.timezone,
         suppressed_at=prefs.suppressed_at,
+        channels_choice=prefs.channels,
+        devices=PushDevice.objects.filter(user=user).count(),
     )
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    id: int
+    name: str
+    service: str  # the push service's host, to tell devices apart
+    created_at: datetime
+
+
+def device_list(*, user: User) -> list[DeviceView]:
+    """My push devices, oldest first (their keys and endpoints stay on the server)."""
+    rows = PushDevice.objects.filter(user=user).order_by("created_at", "id")
+    return [
+        DeviceView(row.pk, row.name, urlsplit(row.endpoint).hostname or "", row.created_at)
+        for row in rows.only("id", "name", "endpoint", "created_at")
+    ]
 
 
 def nudge_list(*, user: User) -> QuerySet[Nudge]:
@@ -145,7 +174,8 @@ def backlog(*, now: datetime) -> Backlog:
 
 
 def export_nudges(*, user: User) -> dict[str, Any]:
-    """My nudge preferences and my nudges' metadata (three queries, read only: unlike
+    """My nudge preferences, my nudges' metadata and my push devices (four queries, read
+    only: unlike
     `preferences_get`, a missing preferences row is reported as null, not created).
     A nudge's `context` is left out: it describes the couple, not what I wrote."""
     prefs = NudgePreferences.objects.filter(user=user).first()
@@ -162,6 +192,7 @@ def export_nudges(*, user: User) -> dict[str, Any]:
             "kinds": {
                 spec.kind.value: enabled.get(spec.kind.value, spec.default_on) for spec in CATALOGUE
             },
+            "channels": prefs.channels,
         }
     nudges = Nudge.objects.filter(user=user).order_by("scheduled_for", "id")
     return {
@@ -173,7 +204,15 @@ def export_nudges(*, user: User) -> dict[str, Any]:
                 "scheduled_for": nudge.scheduled_for,
                 "status": nudge.status,
                 "sent_at": nudge.sent_at,
+                "sent_via": nudge.sent_via,
             }
-            for nudge in nudges.only("kind", "local_date", "scheduled_for", "status", "sent_at")
+            for nudge in nudges.only(
+                "kind", "local_date", "scheduled_for", "status", "sent_at", "sent_via"
+            )
+        ],
+        # Which devices, not their keys or endpoints (secrets of the browser's push service).
+        "push_devices": [
+            {"name": device.name, "service": device.service, "created_at": device.created_at}
+            for device in device_list(user=user)
         ],
     }

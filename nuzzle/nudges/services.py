@@ -5,6 +5,7 @@ sending in `delivery/`."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -18,9 +19,10 @@ from nuzzle.lib.emails import render_email
 from nuzzle.lib.errors import Invalid, as_invalid
 from nuzzle.lib.http import absolute_url
 from nuzzle.lib.timezones import local_date
+from nuzzle.nudges import webpush
 from nuzzle.nudges.decisions import first_due
 from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind
-from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
+from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule, PushDevice
 from nuzzle.nudges.policy import event_delay
 from nuzzle.nudges.schedule import days_to_mask, event_slot, time_in_quiet_hours
 
@@ -102,6 +104,7 @@ def preferences_update(
     paused_until: date | None | object = _UNSET,
     daily_cap: int | None = None,
     kinds: dict[str, bool] | None = None,
+    channels: str | None = None,
     now: datetime | None = None,
 ) -> NudgePreferences:
     """Change when and which nudges come. Saving also lifts a suppression caused by a
@@ -129,6 +132,8 @@ def preferences_update(
             errors["paused_until"] = [error]
     if daily_cap is not None:
         prefs.daily_cap = daily_cap
+    if channels is not None:
+        prefs.channels = channels
     unknown = sorted(set(kinds or {}) - set(SPECS))
     if unknown:
         errors["kinds"] = [f"Unknown kind: {', '.join(unknown)}."]
@@ -248,3 +253,79 @@ def couple_ended_notice_send(*, partner_id: int, ended_by_name: str) -> bool:
         return False
     logger.info("couple-ended notice sent: user=%s", partner_id)
     return True
+
+
+# Push devices.
+
+# The device a browser session registered (removed when that session signs out).
+SESSION_DEVICE_KEY = "nudges_push_device"
+
+
+def device_register(
+    *, user: User, endpoint: object, p256dh: object, auth: object, name: object = ""
+) -> tuple[PushDevice, bool]:
+    """Keep a browser's push subscription for this person; (device, created). The same
+    endpoint again is the same device (its keys and name refreshed). An endpoint another
+    person registered moves to this one: the browser belongs to whoever is signed in
+    there now, and must not notify the previous person's nudges to them."""
+    errors: dict[str | None, list[str]] = {}
+    url = keys = None
+    try:
+        url = webpush.check_endpoint(endpoint)
+    except webpush.Refused as exc:
+        errors["endpoint"] = [f"The endpoint {exc}."]
+    try:
+        keys = webpush.check_keys(p256dh, auth)
+    except webpush.Refused as exc:
+        errors["keys"] = [f"The subscription's keys are not usable: {exc}."]
+    label = "" if name is None else name
+    if not isinstance(label, str) or len(label) > 60:
+        errors["name"] = ["A device name is text of at most 60 characters."]
+        label = ""
+    if errors or url is None or keys is None:
+        raise Invalid.from_fields(errors)
+    (key, secret), label = keys, " ".join(label.split())
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one register at a time
+        device = PushDevice.objects.select_for_update().filter(endpoint=url).first()
+        if device is not None and device.user_id == user.pk:
+            device.p256dh, device.auth = key, secret
+            device.name = label or device.name
+            device.save(update_fields=["p256dh", "auth", "name"])
+            return device, False
+        if device is not None:
+            device.delete()
+            logger.info("push device moved to another person: user=%s", user.pk)
+        if PushDevice.objects.filter(user=user).count() >= webpush.MAX_DEVICES:
+            raise Invalid(
+                f"You already have {webpush.MAX_DEVICES} devices with notifications on. "
+                "Remove one you no longer use first.",
+                field="endpoint",
+            )
+        device = PushDevice.objects.create(
+            user=user, endpoint=url, p256dh=key, auth=secret, name=label
+        )
+    logger.info("push device registered: user=%s device=%s", user.pk, device.pk)
+    return device, True
+
+
+def device_remove(*, user: User, device_id: int) -> bool:
+    """Remove one of my devices; False when there is none of mine with that id."""
+    deleted, _ = PushDevice.objects.filter(user=user, pk=device_id).delete()
+    if deleted:
+        logger.info("push device removed: user=%s device=%s", user.pk, device_id)
+    return bool(deleted)
+
+
+def devices_remove_all(*, user_id: int) -> int:
+    """Every device of a person (signed out everywhere)."""
+    deleted, _ = PushDevice.objects.filter(user_id=user_id).delete()
+    return deleted
+
+
+def devices_forget(*, device_ids: Iterable[int], reason: str) -> None:
+    """Subscriptions the push service says are gone (404/410) or that may no longer be
+    used: never tried again."""
+    ids = list(device_ids)
+    PushDevice.objects.filter(pk__in=ids).delete()
+    logger.info("push devices forgotten: ids=%s reason=%s", ids, reason[:80])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -34,6 +34,17 @@ def _moved(sender: Any, user: User, **_: Any) -> None:
 @receiver(user_logged_in, dispatch_uid="nudges-activity-on-login")
 def _logged_in(sender: Any, user: User, **_: Any) -> None:
     services.activity_note(user_id=user.pk)
+
+
+@receiver(user_logged_out, dispatch_uid="nudges-device-off-on-logout")
+def _logged_out(sender: Any, request: Any, user: User | None, **_: Any) -> None:
+    """Signing out of a browser turns off the notifications that browser turned on: the
+    next person to use it must not see this one's nudges. (Before the session is
+    flushed, which is when Django sends this.)"""
+    session = getattr(request, "session", None)
+    device_id = session.get(services.SESSION_DEVICE_KEY) if session is not None else None
+    if user is not None and isinstance(device_id, int):
+        services.device_remove(user=user, device_id=device_id)
 
 
 @receiver(couple_ended, dispatch_uid="nudges-couple-ended-notice")

@@ -55,6 +55,9 @@ class TestPreferencesRead:
             "daily_cap": 1,
             "timezone": cast.author.timezone,
             "suppressed": False,
+            # No device yet: nudges come by email until one is turned on.
+            "channels": {"email": True, "push": False},
+            "channels_automatic": True,
         }
         assert response.json()["kinds"]["checkin_reminder"] is False  # opt-in
 
@@ -89,6 +92,8 @@ class TestPreferencesUpdate:
             "days": [0, 2, 4],
             "timezone": cast.author.timezone,
             "suppressed": False,
+            "channels": {"email": True, "push": False},
+            "channels_automatic": True,
         }
         assert response.json() == expected
         assert client.get(PREFERENCES).json() == expected

@@ -125,11 +125,15 @@ def test_a_pause_to_the_end_of_the_calendar_means_never_not_a_crash():
     assert next_slot(rules("UTC", paused_until=date.max), utc(2026, 11, 20)) is None
 
 
-def test_a_lease_too_short_for_the_smtp_timeout_is_a_configuration_error(settings):
-    from nuzzle.nudges.checks import lease_outlasts_smtp
+def test_a_lease_too_short_for_the_send_timeouts_is_a_configuration_error(settings):
+    from nuzzle.nudges.checks import lease_outlasts_sends
 
-    settings.EMAIL_TIMEOUT, settings.NUDGE_LEASE_SECONDS = 10, 600
-    assert lease_outlasts_smtp() == []
+    settings.EMAIL_TIMEOUT, settings.WEBPUSH_TIMEOUT, settings.NUDGE_LEASE_SECONDS = 10, 5, 600
+    assert lease_outlasts_sends() == []
     settings.NUDGE_LEASE_SECONDS = 30
-    (error,) = lease_outlasts_smtp()
+    (error,) = lease_outlasts_sends()
     assert error.id == "nudges.E001"
+    # A row may go to every device of a person and then by email: all of it counts.
+    settings.NUDGE_LEASE_SECONDS, settings.WEBPUSH_TIMEOUT = 600, 30
+    (error,) = lease_outlasts_sends()
+    assert "WEBPUSH_TIMEOUT" in error.msg

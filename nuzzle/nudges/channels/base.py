@@ -32,6 +32,8 @@ class Outcome:
     code: int | None = None
     suppress_person: bool = False  # the channel refused the person's address itself
     reconnect: bool = False  # the session may be unusable: open a new one
+    forget: tuple[int, ...] = ()  # push devices that are gone for good (ids)
+    no_device: bool = False  # push: no device of the person took it or ever can
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,17 @@ class Addressee:
     display_name: str
     timezone: str
     partner_name: str | None  # None when not (or no longer) paired
+    devices: tuple[Device, ...] = ()  # push subscriptions, oldest first
+
+
+@dataclass(frozen=True)
+class Device:
+    """One push subscription, as a push message needs it."""
+
+    id: int
+    endpoint: str
+    p256dh: str
+    auth: str
 
 
 class ChannelUnavailable(Exception):

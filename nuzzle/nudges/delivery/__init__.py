@@ -52,6 +52,7 @@ from django.utils import timezone
 
 from nuzzle.nudges.channels.base import Channel
 from nuzzle.nudges.channels.email import EmailChannel
+from nuzzle.nudges.channels.push import PushChannel
 from nuzzle.nudges.delivery.batch import Batch
 from nuzzle.nudges.delivery.claims import (
     DeliveryResult,
@@ -65,10 +66,10 @@ __all__ = ["DeliveryResult", "leases_recover", "nudges_deliver", "pending_due_co
 logger = logging.getLogger(__name__)
 
 
-def channel() -> Channel:
-    """The channel every nudge goes through (email; a person's choice among several
-    comes with a second channel)."""
-    return EmailChannel()
+def channels() -> dict[str, Channel]:
+    """Every channel a nudge can go through, by name. Which of them a row uses is the
+    person's choice (`decisions.channels_for`): push first, then email."""
+    return {"push": PushChannel(), "email": EmailChannel()}
 
 
 def nudges_deliver(
@@ -90,7 +91,7 @@ def nudges_deliver(
         if claimed is None:
             break
         batches += 1
-        Batch(claimed, clock, channel()).run()
+        Batch(claimed, clock, channels()).run()
     logger.info(
         "nudge delivery: batches=%s sent=%s retried=%s suppressed=%s skipped=%s failed=%s",
         batches,

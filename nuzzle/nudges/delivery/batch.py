@@ -12,18 +12,32 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import DatabaseError
 
 from nuzzle.couples.selectors import active_pairs
 from nuzzle.nudges import kinds, services
-from nuzzle.nudges.channels.base import Addressee, Channel, ChannelUnavailable, Outcome, Session
-from nuzzle.nudges.decisions import late_reason, too_late
+from nuzzle.nudges.channels.base import (
+    Addressee,
+    Channel,
+    ChannelUnavailable,
+    Device,
+    Outcome,
+    Session,
+)
+from nuzzle.nudges.decisions import (
+    EMAIL,
+    channels_for,
+    fallback_channel,
+    late_reason,
+    row_outcome,
+    too_late,
+)
 from nuzzle.nudges.delivery.claims import Claim
 from nuzzle.nudges.kinds import SPECS
-from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
+from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule, PushDevice
 from nuzzle.nudges.policy import LEASE_TIMEOUTS, retry_policy, send_window
 from nuzzle.nudges.schedule import Rules, is_send_day, local_day
 
@@ -36,15 +50,18 @@ class _Ready:
     addressee: Addressee
     rules: Rules
     context: kinds.Context
+    channels: tuple[str, ...]  # in the order they are tried
 
 
 @dataclass
 class Batch:
     claim: Claim
     clock: Callable[[], datetime]
-    channel: Channel
-    session: Session | None = None
+    channels: dict[str, Channel]
+    sessions: dict[str, Session] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)  # channel → why, this batch
     refused: set[int] = field(default_factory=set)  # people whose address was refused
+    forgotten: set[int] = field(default_factory=set)  # push devices gone in this batch
 
     def run(self) -> None:
         try:
@@ -72,7 +89,9 @@ class Batch:
             else:
                 candidates[row.kind].append((row, rules))
         ready: list[_Ready] = []
-        partners = active_pairs(user_ids={row.user_id for p in candidates.values() for row, _ in p})
+        asked = {row.user_id for p in candidates.values() for row, _ in p}
+        partners = active_pairs(user_ids=asked)
+        devices = _devices(asked)
         for kind, pairs in candidates.items():
             contexts = self._ask(kind, pairs, now)
             if contexts is None:
@@ -89,8 +108,11 @@ class Batch:
                     display_name=user.display_name,
                     timezone=user.timezone,
                     partner_name=partners[user.pk].partner_name if user.pk in partners else None,
+                    devices=devices.get(user.pk, ()),
                 )
-                ready.append(_Ready(row, addressee, rules, context))
+                choice = user.nudge_preferences.channels
+                targets = channels_for(choice, bool(addressee.devices))
+                ready.append(_Ready(row, addressee, rules, context, targets))
         for reason, skipped in skips.items():
             self.claim.end(skipped, Nudge.Status.SKIPPED, reason)
         order = {row.pk: index for index, row in enumerate(rows)}
@@ -118,7 +140,8 @@ class Batch:
     # Sending.
 
     def _send_all(self, ready: list[_Ready]) -> None:
-        margin = timedelta(seconds=LEASE_TIMEOUTS * self.channel.send_timeout())
+        timeouts = sum(channel.send_timeout() for channel in self.channels.values())
+        margin = timedelta(seconds=LEASE_TIMEOUTS * timeouts)
         window = send_window()
         for index, item in enumerate(ready):
             row, now = item.row, self.clock()
@@ -126,79 +149,163 @@ class Batch:
                 # Not enough lease left to send safely: let another run take the rest.
                 self.claim.release([i.row for i in ready[index:]])
                 return
-            if row.user_id in self.refused:
+            targets = tuple(
+                name
+                for name in item.channels
+                if name in self.channels and not (name == EMAIL and row.user_id in self.refused)
+            )
+            if not targets:
                 self.claim.end([row], Nudge.Status.SKIPPED, "not sent: the address was refused")
                 continue
             if too_late(item.rules, row.scheduled_for, now, window):
                 reason = late_reason(item.rules, row.scheduled_for, now)
                 self.claim.end([row], Nudge.Status.SKIPPED, reason)
                 continue
-            try:
-                message = self.channel.render(row, item.addressee, item.context)
-            except Exception as exc:  # a template bug must not stall the whole batch
-                logger.error(
-                    "nudge %s (%s): rendering failed (%s)", row.pk, row.kind, type(exc).__name__
-                )
-                self.claim.end(
-                    [row], Nudge.Status.FAILED, f"could not render the {self.channel.name}"
-                )
-                continue
-            session = self._connect()
-            if isinstance(session, str):
-                self._retry([i.row for i in ready[index:]], session)
-                return
-            if not self.claim.begin_sending(row, now):
-                logger.warning("nudge %s: claim lost before sending; left alone", row.pk)
-                continue
-            self._record(item, session.send(message))
+            self._send(item, targets, now)
 
-    def _record(self, item: _Ready, outcome: Outcome) -> None:
+    def _send(self, item: _Ready, targets: tuple[str, ...], now: datetime) -> None:
+        """One row through its channels: each prepared first (message and session), then
+        the at-most-once gate, then each channel once."""
         row = item.row
+        prepared: dict[str, tuple[Session, object]] = {}
+        problems: list[str] = []
+        for name in targets:
+            ready = self._prepare(item, name)
+            if isinstance(ready, str):
+                problems.append(ready)
+            else:
+                prepared[name] = ready
+        if not prepared:
+            if any(problem.startswith("could not render") for problem in problems):
+                self.claim.end([row], Nudge.Status.FAILED, problems[0])
+            else:
+                self._retry([row], problems[0])
+            return
+        if not self.claim.begin_sending(row, now):
+            logger.warning("nudge %s: claim lost before sending; left alone", row.pk)
+            return
+        outcomes: list[tuple[str, Outcome]] = []
+        queue = list(prepared)
+        while queue:
+            name = queue.pop(0)
+            session, message = prepared[name]
+            outcome = session.send(message)
+            self._note(row, name, outcome)
+            outcomes.append((name, outcome))
+            fallback = fallback_channel(tuple(prepared)) if outcome.no_device else None
+            if (
+                fallback is not None
+                and fallback in self.channels
+                and row.user_id not in self.refused
+            ):
+                ready = self._prepare(item, fallback)
+                if isinstance(ready, str):
+                    outcomes.append((fallback, Outcome("retry", ready)))
+                else:
+                    prepared[fallback] = ready
+                    queue.append(fallback)
+        self._record(item, outcomes)
+
+    def _prepare(self, item: _Ready, name: str) -> tuple[Session, object] | str:
+        """The session and message for one channel, or why there is none."""
+        channel = self.channels[name]
+        addressee = item.addressee
+        if self.forgotten and addressee.devices:
+            kept = tuple(d for d in addressee.devices if d.id not in self.forgotten)
+            addressee = replace(addressee, devices=kept)
+        try:
+            message = channel.render(item.row, addressee, item.context)
+        except Exception as exc:  # a template bug (or no device left) must not stall the batch
+            logger.error(
+                "nudge %s (%s): rendering the %s failed (%s)",
+                item.row.pk,
+                item.row.kind,
+                name,
+                type(exc).__name__,
+            )
+            return f"could not render the {name}"
+        session = self._connect(name)
+        if isinstance(session, str):
+            return session
+        return session, message
+
+    def _note(self, row: Nudge, name: str, outcome: Outcome) -> None:
+        """Log one channel's answer and act on what it says about the channel itself."""
         logger.log(
             logging.INFO if outcome.kind == "sent" else logging.WARNING,
-            "nudge %s (%s) user=%s: %s%s",
+            "nudge %s (%s) user=%s: %s %s%s",
             row.pk,
             row.kind,
             row.user_id,
+            name,
             outcome.kind,
             f" code={outcome.code}" if outcome.code else "",
         )
         if outcome.reconnect:
-            self._disconnect()
-        if outcome.kind == "sent":
-            self.claim.sent(row, item.context, self.clock())
-        elif outcome.kind == "retry":
-            self._retry([row], outcome.reason)
-        elif outcome.kind == "suppress":
-            self.claim.end([row], Nudge.Status.SUPPRESSED, outcome.reason)
-            if outcome.suppress_person:
+            self._disconnect(name)
+        if outcome.forget:
+            self.forgotten.update(outcome.forget)
+            services.devices_forget(device_ids=outcome.forget, reason=outcome.reason)
+
+    def _record(self, item: _Ready, outcomes: list[tuple[str, Outcome]]) -> None:
+        row = item.row
+        answer = row_outcome([outcome.kind for _, outcome in outcomes])
+        # `row_outcome` answers with a kind one of the channels gave: its first reason.
+        first = next(outcome for _, outcome in outcomes if outcome.kind == answer)
+        if answer == "sent":
+            via = ",".join(name for name, outcome in outcomes if outcome.kind == "sent")
+            self.claim.sent(row, item.context, self.clock(), via)
+        elif answer == "retry":
+            self._retry([row], first.reason)
+        elif answer == "suppress":
+            self.claim.end([row], Nudge.Status.SUPPRESSED, first.reason)
+            refusal = next((o for _, o in outcomes if o.suppress_person), None)
+            if refusal is not None:
                 self.refused.add(row.user_id)
                 services.person_suppress(
                     user_id=row.user_id,
-                    reason=f"the mail server refused the address (SMTP {outcome.code})",
+                    reason=f"the mail server refused the address (SMTP {refusal.code})",
                     now=self.clock(),
                 )
         else:
-            self.claim.end([row], Nudge.Status.FAILED, outcome.reason)
+            self.claim.end([row], Nudge.Status.FAILED, first.reason)
 
     def _retry(self, rows: Sequence[Nudge], reason: str) -> None:
         self.claim.retry(rows, reason, self.clock(), retry_policy())
 
-    # The session: one per batch, reopened after an outcome that may have broken it.
+    # Sessions: one per channel and batch, reopened after an outcome that may have broken
+    # it; a channel that cannot be reached is not tried again in this batch.
 
-    def _connect(self) -> Session | str:
-        """The open session, opened if need be; or why it could not be."""
-        if self.session is None:
+    def _connect(self, name: str) -> Session | str:
+        """The channel's open session, opened if need be; or why it could not be."""
+        if name in self.unavailable:
+            return self.unavailable[name]
+        if name not in self.sessions:
             try:
-                self.session = self.channel.open()
+                self.sessions[name] = self.channels[name].open()
             except ChannelUnavailable as exc:
+                self.unavailable[name] = str(exc)
                 return str(exc)
-        return self.session
+        return self.sessions[name]
 
-    def _disconnect(self) -> None:
-        session, self.session = self.session, None
-        if session is not None:
-            session.close()
+    def _disconnect(self, name: str | None = None) -> None:
+        for key in [name] if name is not None else list(self.sessions):
+            session = self.sessions.pop(key, None)
+            if session is not None:
+                session.close()
+
+
+def _devices(user_ids: set[int]) -> dict[int, tuple[Device, ...]]:
+    """Everyone's push devices, in one query."""
+    found: dict[int, list[Device]] = defaultdict(list)
+    rows = (
+        PushDevice.objects.filter(user_id__in=user_ids)
+        .order_by("created_at", "id")
+        .values_list("user_id", "id", "endpoint", "p256dh", "auth")
+    )
+    for user_id, device_id, endpoint, p256dh, auth in rows:
+        found[user_id].append(Device(device_id, endpoint, p256dh, auth))
+    return {user_id: tuple(devices) for user_id, devices in found.items()}
 
 
 def _sendable(

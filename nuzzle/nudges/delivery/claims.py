@@ -82,12 +82,13 @@ class Claim:
             Nudge.objects.filter(gate, claim_token=self.token).update(status=Nudge.Status.SENDING)
         )
 
-    def sent(self, row: Nudge, context: dict[str, Any], at: datetime) -> None:
-        """sending → sent, once the channel took the message (the claim released). The
-        context written is the one the message showed (see `delivery`: why fresh)."""
+    def sent(self, row: Nudge, context: dict[str, Any], at: datetime, via: str) -> None:
+        """sending → sent, once a channel took the message (the claim released). The
+        context written is the one the message showed (see `delivery`: why fresh); `via`
+        names the channels that took it."""
         self.result.sent += 1
         if not self._update(
-            [row], status=Nudge.Status.SENT, reason="", sent_at=at, context=context
+            [row], status=Nudge.Status.SENT, reason="", sent_at=at, context=context, sent_via=via
         ):
             logger.warning("nudge %s: sent, but its lease had been recovered", row.pk)
 
