@@ -73,8 +73,9 @@ class Session(Protocol):
 class Channel(Protocol):
     name: str
 
-    def send_timeout(self) -> float:
-        """Seconds one send may take at most (delivery keeps that much lease in hand)."""
+    def send_timeout(self, addressee: Addressee | None = None) -> float:
+        """Seconds one message to `addressee` may take at most (delivery keeps that much
+        lease in hand); for a single delivery when no one is named."""
         ...
 
     def render(self, row: Nudge, addressee: Addressee, context: dict[str, Any]) -> Any:

@@ -84,7 +84,7 @@ def nudge_message(
 class EmailChannel:
     name = "email"
 
-    def send_timeout(self) -> float:
+    def send_timeout(self, addressee: Addressee | None = None) -> float:
         return float(settings.EMAIL_TIMEOUT or 10)
 
     def render(self, row: Nudge, addressee: Addressee, context: dict[str, Any]) -> EmailMessage:

@@ -89,9 +89,10 @@ def _line(text: str) -> str:
 class PushChannel:
     name = "push"
 
-    def send_timeout(self) -> float:
+    def send_timeout(self, addressee: Addressee | None = None) -> float:
         # One POST per device, each bounded by the timeout.
-        return float(settings.WEBPUSH_TIMEOUT) * webpush.MAX_DEVICES
+        devices = len(addressee.devices) if addressee is not None else 1
+        return float(settings.WEBPUSH_TIMEOUT) * max(devices, 1)
 
     def render(self, row: Nudge, addressee: Addressee, context: dict[str, Any]) -> PushMessage:
         if not addressee.devices:

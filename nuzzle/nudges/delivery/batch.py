@@ -140,20 +140,24 @@ class Batch:
     # Sending.
 
     def _send_all(self, ready: list[_Ready]) -> None:
-        timeouts = sum(channel.send_timeout() for channel in self.channels.values())
-        margin = timedelta(seconds=LEASE_TIMEOUTS * timeouts)
         window = send_window()
         for index, item in enumerate(ready):
             row, now = item.row, self.clock()
-            if now >= self.claim.lease_until - margin:
-                # Not enough lease left to send safely: let another run take the rest.
-                self.claim.release([i.row for i in ready[index:]])
-                return
             targets = tuple(
                 name
                 for name in item.channels
                 if name in self.channels and not (name == EMAIL and row.user_id in self.refused)
             )
+            # Every channel of the row may take its whole timeout, and push may fall
+            # back to email: keep that much lease in hand, a few times over.
+            timeouts = sum(
+                self.channels[name].send_timeout(item.addressee)
+                for name in {*targets, EMAIL} & set(self.channels)
+            )
+            if now >= self.claim.lease_until - timedelta(seconds=LEASE_TIMEOUTS * timeouts):
+                # Not enough lease left to send safely: let another run take the rest.
+                self.claim.release([i.row for i in ready[index:]])
+                return
             if not targets:
                 self.claim.end([row], Nudge.Status.SKIPPED, "not sent: the address was refused")
                 continue
