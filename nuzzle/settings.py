@@ -199,6 +199,7 @@ RATE_LIMITS = {
     "invite_accept_user": env.str("THROTTLE_INVITE_ACCEPT", default="20/hour"),
     "account_delete": env.str("THROTTLE_ACCOUNT_DELETE", default="10/hour"),
     "account_delete_user": env.str("THROTTLE_ACCOUNT_DELETE", default="10/hour"),
+    "push_test_user": env.str("THROTTLE_PUSH_TEST", default="5/10min"),
 }
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes unauthenticated requests 401.

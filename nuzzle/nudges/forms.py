@@ -1,4 +1,4 @@
-"""The email-preferences form. It parses input; `services.preferences_update` decides
+"""The nudge-preferences form. It parses input; `services.preferences_update` decides
 what is allowed (e.g. a nudge time inside quiet hours) and its errors land on fields."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 
 from nuzzle.nudges.kinds import CATALOGUE
-from nuzzle.nudges.models import MAX_DAILY_CAP
+from nuzzle.nudges.models import MAX_DAILY_CAP, Channels
 
 if TYPE_CHECKING:
     from nuzzle.nudges.selectors import PreferencesView
@@ -58,10 +58,18 @@ class NudgePreferencesForm(forms.Form):
         help_text="No nudges up to and including this day. Leave it empty to get them as usual.",
     )
     daily_cap = forms.TypedChoiceField(
-        label="At most this many emails a day",
+        label="At most this many nudges a day",
         choices=[(n, str(n)) for n in range(1, MAX_DAILY_CAP + 1)],
         coerce=int,
         help_text="One is plenty for most people.",
+    )
+    channels = forms.ChoiceField(
+        label="How nudges reach you",
+        choices=Channels.choices,
+        required=False,  # left out (an older form): unchanged
+        widget=forms.RadioSelect,
+        help_text="A notification goes only to devices where you turned notifications on "
+        "(below). With none, nudges come by email whatever you choose here.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -94,6 +102,7 @@ class NudgePreferencesForm(forms.Form):
             "quiet_end": prefs.quiet_end,
             "paused_until": prefs.pause_on(today),
             "daily_cap": prefs.daily_cap,
+            "channels": prefs.channels_choice,
         }
         initial.update({KIND_PREFIX + kind: on for kind, on in prefs.kinds.items()})
         return initial

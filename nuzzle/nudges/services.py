@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -20,6 +21,8 @@ from nuzzle.lib.errors import Invalid, as_invalid
 from nuzzle.lib.http import absolute_url
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges import webpush
+from nuzzle.nudges.channels.base import Device
+from nuzzle.nudges.channels.push import PushMessage, PushSession
 from nuzzle.nudges.decisions import first_due
 from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule, PushDevice
@@ -329,3 +332,40 @@ def devices_forget(*, device_ids: Iterable[int], reason: str) -> None:
     ids = list(device_ids)
     PushDevice.objects.filter(pk__in=ids).delete()
     logger.info("push devices forgotten: ids=%s reason=%s", ids, reason[:80])
+
+
+@dataclass(frozen=True)
+class PushTest:
+    delivered: int  # devices that took the test notification
+    forgotten: int  # devices the push service said are gone (removed)
+    failed: int  # devices that could not be reached just now
+
+
+def devices_test(*, user: User) -> PushTest:
+    """Send a test notification to each of my devices, now (a person checking that
+    notifications work where they expect them). Gone devices are removed."""
+    devices = [
+        Device(d.pk, d.endpoint, d.p256dh, d.auth)
+        for d in PushDevice.objects.filter(user=user).order_by("created_at", "id")
+    ]
+    message = PushMessage(
+        devices=tuple(devices),
+        payload={
+            "title": "Notifications are on",
+            "body": f"This is how {settings.SITE_NAME} will nudge you here.",
+            "url": reverse("nudge-preferences"),
+            "tag": "nuzzle-test",
+        },
+        topic="test",
+    )
+    session = PushSession()
+    try:
+        answers = [session.deliver(device, message) for device in devices]
+    finally:
+        session.close()
+    gone = [d.id for d, a in zip(devices, answers, strict=True) if a.kind == "gone"]
+    if gone:
+        devices_forget(device_ids=gone, reason="gone when testing")
+    delivered = sum(answer.kind == "delivered" for answer in answers)
+    logger.info("push test: user=%s delivered=%s gone=%s", user.pk, delivered, len(gone))
+    return PushTest(delivered, len(gone), len(devices) - delivered - len(gone))

@@ -1,4 +1,4 @@
-"""HTML pages for nudges: email preferences (signed in) and unsubscribing (token only).
+"""HTML pages for nudges: preferences and devices (signed in) and unsubscribing (token only).
 
 Both parse input, call one service or selector, and render; the JSON API backs the same
 preferences with the same services.
@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from nuzzle.couples.auth import requester
+from nuzzle.lib import ratelimit
 from nuzzle.lib.errors import Invalid
 from nuzzle.lib.forms import add_service_error, service_error
 from nuzzle.lib.timezones import local_date
@@ -43,8 +45,13 @@ def preferences(request: HttpRequest) -> HttpResponse:
     """When and which nudges come, plus the last few that were planned for me."""
     user = requester(request)
     today = local_date(user.timezone)
-    if request.method == "POST" and request.POST.get("action") == "resume":
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "resume":
         return _resume(request)
+    if action == "push_test":
+        return _push_test(request)
+    if action == "device_remove":
+        return _device_remove(request)
     prefs = selectors.preferences_get(user=user)
     form = NudgePreferencesForm(
         request.POST or None,
@@ -62,6 +69,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 paused_until=data["paused_until"],
                 daily_cap=data["daily_cap"],
                 kinds=form.kinds(),
+                channels=data["channels"] or None,
             )
         except Invalid as exc:
             add_service_error(form, exc)
@@ -80,7 +88,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "nudges/preferences.html",
-        {"form": form, "prefs": prefs, "paused": paused, "recent": recent},
+        {
+            "form": form,
+            "prefs": prefs,
+            "paused": paused,
+            "recent": recent,
+            "devices": selectors.device_list(user=user),
+            "channels_now": prefs.channels,
+        },
     )
 
 
@@ -92,6 +107,49 @@ def _resume(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, "Nudges are back on.")
     return redirect("nudge-preferences")
+
+
+def _push_test(request: HttpRequest) -> HttpResponse:
+    user = requester(request)
+    wait = ratelimit.check("push_test", [("user", str(user.pk))])
+    if wait is not None:
+        messages.error(request, f"That's a lot of tests. Try again in {-(-wait // 60)} min.")
+        return redirect("nudge-preferences")
+    result = services.devices_test(user=user)
+    if result.delivered:
+        where = "device" if result.delivered == 1 else f"{result.delivered} devices"
+        messages.success(
+            request,
+            f"Sent a test notification to your {where}. It should appear in a moment; "
+            "if it doesn't, check that notifications for this browser are allowed.",
+        )
+    elif result.forgotten and not result.failed:
+        messages.error(
+            request,
+            "Those devices no longer accept notifications (they were signed out or "
+            "reset), so they were removed. Turn notifications on again where you want them.",
+        )
+    else:
+        messages.error(
+            request,
+            "Couldn't reach the notification service just now. Nudges still arrive; "
+            "try the test again in a few minutes.",
+        )
+    return redirect(f"{reverse('nudge-preferences')}#devices")
+
+
+def _device_remove(request: HttpRequest) -> HttpResponse:
+    raw = request.POST.get("device", "")
+    removed = (
+        raw.isdigit()
+        and len(raw) <= 18
+        and services.device_remove(user=requester(request), device_id=int(raw))
+    )
+    if removed:
+        messages.success(request, "Notifications are off for that device.")
+    else:
+        messages.error(request, "That device was already removed.")
+    return redirect(f"{reverse('nudge-preferences')}#devices")
 
 
 # The signed token in the URL is the whole credential here, on purpose: RFC 8058 one-click

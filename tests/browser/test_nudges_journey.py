@@ -37,8 +37,8 @@ def test_a_person_chooses_their_nudges(person, browser_errors, transactional_db,
     log_in(page, email=robin.email, password=PASSWORD)
 
     page.goto("/account/")
-    page.get_by_role("link", name="Email preferences").click()
-    expect(page.get_by_role("heading", name="Email nudges")).to_be_visible()
+    page.get_by_role("link", name="Nudge preferences").click()
+    expect(page.get_by_role("heading", name="Nudges", exact=True)).to_be_visible()
     if javascript:  # axe runs as a script in the page
         assert_accessible(page, "email preferences")
 
