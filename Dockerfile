@@ -45,6 +45,7 @@ COPY . .
 # files, which stay read-only for it.
 RUN DEBUG=0 SECRET_KEY="build-only-collectstatic-key-not-used-at-runtime" \
        python manage.py collectstatic --noinput \
+    && mkdir -p var/keys \
     && chown -R nuzzle:nuzzle var \
     && chown -R root:root var/static
 

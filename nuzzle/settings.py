@@ -291,7 +291,11 @@ NUDGE_RETRY_BACKOFF_SECONDS = [
 # use and kept in var/webpush-vapid.pem (the embedded default). Changing it makes every
 # browser's subscription useless: people turn notifications on again.
 WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
-WEBPUSH_VAPID_KEY_FILE = VAR_DIR / "webpush-vapid.pem"
+# Where the generated key is kept. Every process (web, workers) must read the same file:
+# docker-compose.yml puts it on a volume they share.
+WEBPUSH_VAPID_KEY_FILE = Path(
+    env.str("WEBPUSH_VAPID_KEY_FILE", default=str(VAR_DIR / "webpush-vapid.pem"))
+)
 # Who push services contact about this server's pushes (a mailto: or https: URL).
 WEBPUSH_VAPID_SUBJECT = env.str(
     "WEBPUSH_VAPID_SUBJECT", default=f"mailto:{parseaddr(DEFAULT_FROM_EMAIL)[1]}"
