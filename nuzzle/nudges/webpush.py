@@ -71,6 +71,18 @@ def public_key() -> str:
     return b64url_encode(point)
 
 
+def new_private_key() -> str:
+    """A fresh P-256 private key as base64url DER, the form WEBPUSH_VAPID_PRIVATE_KEY
+    takes on one line."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return b64url_encode(der)
+
+
 @lru_cache(maxsize=4)
 def _vapid(configured: str, key_file: str) -> Vapid02:
     if configured.strip():
