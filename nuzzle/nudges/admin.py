@@ -48,10 +48,11 @@ class NudgeAdmin(PersonsRowsAdmin):
         "status",
         "scheduled_for",
         "sent_at",
+        "sent_via",
         "attempts",
         "reason",
     )
-    list_filter = ("status", "kind")
+    list_filter = ("status", "kind", "sent_via")
     ordering = ("-scheduled_for", "-id")
     # The outbox grows by people × nudges a day: no second, unfiltered COUNT(*).
     show_full_result_count = False
@@ -68,6 +69,7 @@ class NudgeAdmin(PersonsRowsAdmin):
         "next_attempt_at",
         "lease_until",
         "sent_at",
+        "sent_via",
         "created_at",
         "context",
     )

@@ -39,6 +39,15 @@ STATUS_WORDS: dict[str, str] = {
 }
 
 
+VIA_WORDS = {"push": "by notification", "email": "by email", "push,email": "by both"}
+
+
+def _status_words(nudge: Nudge) -> str:
+    words = STATUS_WORDS.get(nudge.status, nudge.status)
+    via = VIA_WORDS.get(nudge.sent_via)
+    return f"{words} {via}" if nudge.status == Nudge.Status.SENT and via else words
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
@@ -80,7 +89,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         {
             "nudge": nudge,
             "label": Kind(nudge.kind).label,
-            "status": STATUS_WORDS.get(nudge.status, nudge.status),
+            "status": _status_words(nudge),
         }
         for nudge in selectors.nudge_list(user=user)[:RECENT_NUDGES]
     ]
