@@ -10,13 +10,19 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from nuzzle.nudges.decisions import (
+    EMAIL,
+    PUSH,
     QUIET_PERSON_AFTER,
     RetryPolicy,
     advance,
+    channels_for,
+    choice_for,
     decide,
+    fallback_channel,
     first_due,
     late_reason,
     records_late,
+    row_outcome,
     too_late,
 )
 from nuzzle.nudges.kinds import Cadence
@@ -210,3 +216,79 @@ def test_the_next_nudge_time_is_read_in_the_person_s_zone():
         Cadence.DAILY, auckland, utc(10, 0), last_sent=None, pending_event=False, event_delay=DELAY
     )
     assert due == datetime(2026, 6, 10, 7, 0, tzinfo=UTC)  # 19:00 NZST on the 10th
+
+
+# --- Which channels ---------------------------------------------------------------
+
+# Every stored choice × whether the person has a device: push goes first (so it can
+# fall back to email in the same row), and nobody is ever left with no channel.
+CHANNELS = [
+    ("auto", True, (PUSH,)),
+    ("auto", False, (EMAIL,)),
+    ("email", True, (EMAIL,)),
+    ("email", False, (EMAIL,)),
+    ("push", True, (PUSH,)),
+    ("push", False, (EMAIL,)),
+    ("both", True, (PUSH, EMAIL)),
+    ("both", False, (EMAIL,)),
+]
+
+
+@pytest.mark.parametrize(("choice", "has_device", "expected"), CHANNELS)
+def test_each_choice_with_and_without_a_device_names_its_channels_push_first(
+    choice, has_device, expected
+):
+    assert channels_for(choice, has_device) == expected
+
+
+def test_the_table_covers_every_stored_choice():
+    from nuzzle.nudges.models import Channels  # the choices only: no query is made
+
+    assert {choice for choice, _, _ in CHANNELS} == set(Channels.values)
+
+
+@pytest.mark.parametrize(
+    ("email", "push", "expected"),
+    [(True, True, "both"), (True, False, "email"), (False, True, "push"), (False, False, None)],
+)
+def test_channels_picked_by_hand_are_stored_as_one_choice(email, push, expected):
+    assert choice_for(email, push) == expected
+
+
+@pytest.mark.parametrize(("email", "push"), [(True, True), (True, False), (False, True)])
+def test_a_choice_made_by_hand_reads_back_as_the_same_channels_with_a_device(email, push):
+    choice = choice_for(email, push)
+    assert choice is not None
+    chosen = channels_for(choice, True)
+    assert (EMAIL in chosen, PUSH in chosen) == (email, push)
+
+
+def test_push_with_no_working_device_falls_back_to_email_once():
+    assert fallback_channel((PUSH,)) == EMAIL
+    assert fallback_channel(()) == EMAIL
+    # Email was tried already (a "both" row): nothing more, never a second email.
+    assert fallback_channel((PUSH, EMAIL)) is None
+    assert fallback_channel((EMAIL,)) is None
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        (["sent"], "sent"),
+        (["retry", "sent"], "sent"),
+        (["sent", "fail"], "sent"),
+        (["suppress", "sent"], "sent"),
+        (["fail", "suppress", "retry", "sent"], "sent"),
+        (["retry"], "retry"),
+        (["suppress", "retry"], "retry"),
+        (["fail", "retry"], "retry"),
+        (["suppress"], "suppress"),
+        (["fail", "suppress"], "suppress"),
+        (["fail"], "fail"),
+        (["fail", "fail"], "fail"),
+    ],
+)
+def test_a_row_reached_on_any_channel_is_sent_else_retry_beats_suppress_beats_fail(
+    answers, expected
+):
+    assert row_outcome(answers) == expected
