@@ -227,16 +227,12 @@ def _channels_choice(
     chosen: dict[str, bool] | None, automatic: bool | None, view: PreferencesView
 ) -> str | None:
     """The stored choice for what the API was given (None: leave it as it is)."""
-    if chosen is None:
-        if automatic is None:
-            return None
-        # false alone keeps where nudges go today, as my own choice from now on
-        return Channels.AUTO if automatic else choice_for(**view.channels)
     if automatic:
-        raise Invalid(
-            "Send either channels or channels_automatic: true, not both.",
-            field="channels_automatic",
-        )
+        # Back to automatic; `channels` beside it (as GET returns them) changes nothing.
+        return Channels.AUTO
+    if chosen is None:
+        # false alone keeps where nudges go today, as my own choice from now on
+        return None if automatic is None else choice_for(**view.channels)
     choice = choice_for(**{**view.channels, **chosen})
     if choice is None:
         raise Invalid(
@@ -271,10 +267,15 @@ PREFERENCES_OUTPUT = Output[PreferencesView, None](
     ),
     channels=(
         ChannelsOutputField(
-            help_text="Where a nudge goes now: my choice, given whether I have a device "
-            "with notifications on (push with none falls back to email)."
+            help_text="The channels I chose; while automatic, where a nudge goes now."
         ),
         "channels",
+    ),
+    channels_now=(
+        ChannelsOutputField(
+            help_text="Where a nudge goes now: push chosen with no device goes by email."
+        ),
+        "channels_now",
     ),
     channels_automatic=(
         serializers.BooleanField(

@@ -59,7 +59,10 @@ class NudgePreferences(models.Model):
     # person saves their preferences (or changes their email) again.
     suppressed_at = models.DateTimeField(null=True, blank=True)
     suppressed_reason = models.CharField(max_length=200, blank=True)
-    channels = models.CharField(max_length=8, choices=Channels.choices, default=Channels.AUTO)
+    # Database defaults too: rows are also written in raw SQL (planning, migrations).
+    channels = models.CharField(
+        max_length=8, choices=Channels.choices, default=Channels.AUTO, db_default=Channels.AUTO
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -164,7 +167,8 @@ class Nudge(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # The channels that took the message, in the order they were tried ("push,email").
-    sent_via = models.CharField(max_length=32, blank=True)
+    # A database default: the tick inserts outbox rows in raw SQL, naming its columns.
+    sent_via = models.CharField(max_length=32, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     # Counts and flags for the email (e.g. {"stale": 2}); never anyone's words.
     context = models.JSONField(default=dict, blank=True)

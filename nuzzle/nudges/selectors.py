@@ -13,7 +13,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from nuzzle.couples.models import User
 from nuzzle.nudges.decisions import EMAIL, PUSH, channels_for
 from nuzzle.nudges.kinds import CATALOGUE
-from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule, PushDevice
+from nuzzle.nudges.models import Channels, Nudge, NudgePreferences, NudgeSchedule, PushDevice
 from nuzzle.nudges.schedule import mask_to_days
 
 
@@ -33,6 +33,17 @@ class PreferencesView:
 
     @property
     def channels(self) -> dict[str, bool]:
+        """The channels I chose; while I have not chosen (automatic), where a nudge goes
+        now. (A choice of push with no device still goes by email: `channels_now`.)"""
+        if self.channels_choice == Channels.AUTO:
+            return self.channels_now
+        return {
+            EMAIL: self.channels_choice in (Channels.EMAIL, Channels.BOTH),
+            PUSH: self.channels_choice in (Channels.PUSH, Channels.BOTH),
+        }
+
+    @property
+    def channels_now(self) -> dict[str, bool]:
         """Where a nudge would go now: the choice, given whether I have a device."""
         chosen = channels_for(self.channels_choice, self.devices > 0)
         return {EMAIL: EMAIL in chosen, PUSH: PUSH in chosen}

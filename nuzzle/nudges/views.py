@@ -103,7 +103,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
             "paused": paused,
             "recent": recent,
             "devices": selectors.device_list(user=user),
-            "channels_now": prefs.channels,
+            "channels_now": prefs.channels_now,
         },
     )
 

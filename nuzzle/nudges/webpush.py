@@ -141,6 +141,10 @@ def check_endpoint(endpoint: object) -> str:
     what can be checked without the network (see `check_address` for the rest)."""
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > 1000:
         raise Refused("must be a URL of at most 1000 characters")
+    if any(char.isspace() or not char.isprintable() for char in endpoint):
+        # Python's URL parser drops tabs and newlines before checking; requests refuses
+        # them when sending. Refuse them here, where the person can still be told.
+        raise Refused("must not contain spaces or control characters")
     try:
         parts = urlsplit(endpoint)
         port = parts.port
@@ -149,7 +153,7 @@ def check_endpoint(endpoint: object) -> str:
     allow_http = settings.WEBPUSH_ALLOW_HTTP
     if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
         raise Refused("must be an https URL")
-    host = parts.hostname or ""
+    host = (parts.hostname or "").rstrip(".")
     if not host or parts.username is not None or parts.password is not None:
         raise Refused("must name a host and no credentials")
     if port is not None and not allow_http and port != 443:
@@ -167,6 +171,18 @@ def check_endpoint(endpoint: object) -> str:
             if not _public(host):
                 raise Refused("must not be a loopback or private address")
     return endpoint
+
+
+def origin(endpoint: str) -> str:
+    """The endpoint's origin as RFC 6454 spells it (the VAPID audience): lower-case
+    host, no default port."""
+    parts = urlsplit(endpoint)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}"
 
 
 def check_address(endpoint: str) -> None:
@@ -187,7 +203,12 @@ def check_keys(p256dh: object, auth: object) -> tuple[str, str]:
     if not isinstance(p256dh, str) or len(p256dh) > 100:
         raise Refused("p256dh must be a base64url P-256 public key")
     try:
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(p256dh))
+        point = b64url_decode(p256dh)
+        # RFC 8291 uses the uncompressed form (65 bytes); a compressed key parses but
+        # could never be encrypted to.
+        if len(point) != 65:
+            raise Refused("p256dh must be a base64url P-256 public key")
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     except (Refused, ValueError) as exc:
         raise Refused("p256dh must be a base64url P-256 public key") from exc
     if not isinstance(auth, str) or len(auth) > 40:

@@ -57,6 +57,7 @@ class TestPreferencesRead:
             "suppressed": False,
             # No device yet: nudges come by email until one is turned on.
             "channels": {"email": True, "push": False},
+            "channels_now": {"email": True, "push": False},
             "channels_automatic": True,
         }
         assert response.json()["kinds"]["checkin_reminder"] is False  # opt-in
@@ -93,6 +94,7 @@ class TestPreferencesUpdate:
             "timezone": cast.author.timezone,
             "suppressed": False,
             "channels": {"email": True, "push": False},
+            "channels_now": {"email": True, "push": False},
             "channels_automatic": True,
         }
         assert response.json() == expected

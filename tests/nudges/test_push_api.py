@@ -448,12 +448,19 @@ def test_push_chosen_without_a_device_is_kept_and_shows_email_until_one_is_on(ca
     response = patch(client, {"channels": {"email": False, "push": True}})
 
     assert response.status_code == 200
-    # Where a nudge would go now: email, as there is no device to push to.
-    assert channels(response) == ({"email": True, "push": False}, False)
+    # The choice is kept and shown as chosen; where a nudge would go now is email, as
+    # there is no device to push to.
+    assert channels(response) == ({"email": False, "push": True}, False)
+    assert response.json()["channels_now"] == {"email": True, "push": False}
+    assert stored_choice(cast.author) == "push"
+    # Sent back as it came, the answer changes nothing.
+    echoed = {key: response.json()[key] for key in ("channels", "channels_automatic")}
+    assert patch(client, echoed).status_code == 200
     assert stored_choice(cast.author) == "push"
 
     register(client, subscription())
     assert channels(client.get(PREFERENCES)) == ({"email": False, "push": True}, False)
+    assert client.get(PREFERENCES).json()["channels_now"] == {"email": False, "push": True}
 
 
 def test_both_chosen_shows_both_once_there_is_a_device(cast, api):
@@ -509,15 +516,20 @@ def test_turning_off_the_only_channel_on_is_400(cast, api):
     assert stored_choice(cast.author) == "auto"
 
 
-def test_channels_together_with_automatic_true_is_400_and_changes_nothing(cast, api):
+def test_automatic_true_wins_over_channels_beside_it_so_a_get_sent_back_changes_nothing(cast, api):
     client = api(cast.author)
+    register(client, subscription())
+    answer = client.get(PREFERENCES).json()
+    assert answer["channels_automatic"] is True
+
+    response = patch(client, {"channels": answer["channels"], "channels_automatic": True})
+    assert response.status_code == 200
+    assert stored_choice(cast.author) == "auto"
+
     patch(client, {"channels": {"email": True, "push": False}})
-
     response = patch(client, {"channels": {"push": True}, "channels_automatic": True})
-
-    assert response.status_code == 400
-    assert set(response.json()) == {"channels_automatic"}
-    assert stored_choice(cast.author) == "email"
+    assert response.status_code == 200
+    assert stored_choice(cast.author) == "auto"
 
 
 def test_channels_with_automatic_false_is_just_a_choice(cast, api):

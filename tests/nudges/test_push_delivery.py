@@ -24,7 +24,6 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 from django.core import mail
-from django.db import IntegrityError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -50,18 +49,6 @@ NOW = datetime(2026, 6, 10, 18, 0, tzinfo=UTC)
 MORNING = datetime(2026, 6, 10, 8, 0, tzinfo=UTC)  # 09:00 London, the same local day
 TIMEOUT = 0.4  # seconds: WEBPUSH_TIMEOUT here, so a late answer costs under a second
 PAYLOAD_KEYS = {"title", "body", "url", "tag"}
-
-# The tick's outbox insert on PostgreSQL (nuzzle/lib/sql.py's unnest INSERT) names its
-# columns; `sent_via` is not among them. Visible here until planning writes it.
-POSTGRES = "postgresql" in django_settings.DATABASES["default"]["ENGINE"]
-tick_on_postgresql = pytest.mark.xfail(
-    POSTGRES,
-    strict=True,
-    raises=IntegrityError,
-    reason="nuzzle/nudges/planning.py:269 inserts outbox rows without `sent_via`, which "
-    "migration 0004 made NOT NULL with no database default: on PostgreSQL every tick "
-    "that plans a row fails (null value in column sent_via)",
-)
 
 
 @pytest.fixture
@@ -205,7 +192,6 @@ def test_a_person_with_a_device_gets_one_push_and_no_email_by_default(
     assert mail.outbox == []
 
 
-@tick_on_postgresql
 def test_the_tick_plans_once_and_delivery_pushes_once_however_often_each_runs(
     push, clock, settings
 ):
@@ -334,13 +320,6 @@ def test_a_gone_subscription_is_forgotten_and_the_nudge_comes_by_email_in_the_sa
     assert len(push.received) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="delivery/batch.py: a row's channels are chosen in _recheck, before the batch "
-    "sends; when an earlier row of the same person forgot their last device, _prepare "
-    "renders push with no device (ValueError), and _send ends the row FAILED ('could not "
-    "render the push') instead of falling back to email",
-)
 @pytest.mark.parametrize("choice", ["auto", "push"])
 def test_a_second_nudge_in_the_batch_after_the_last_device_went_comes_by_email_too(
     push, checks, clock, choice
@@ -414,15 +393,7 @@ def test_one_gone_device_among_working_ones_is_forgotten_without_any_email(push,
         200,
         201,
         202,
-        pytest.param(
-            204,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="channels/push.py DELIVERED = (200, 201, 202): any other 2xx (204 "
-                "No Content) falls through to 'refused it' and the row ends failed, though "
-                "the module's own docstring says 2xx is delivered",
-            ),
-        ),
+        204,
     ],
 )
 def test_any_2xx_from_the_push_service_means_delivered(push, checks, clock, status):
@@ -692,12 +663,6 @@ def test_the_vapid_claims_name_the_endpoint_s_origin_and_expire_within_a_day(
     assert NOW.timestamp() < claims["exp"] <= NOW.timestamp() + 24 * 3600
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="channels/push.py _vapid_headers builds `aud` from the URL's netloc as written, "
-    "so an endpoint check_endpoint accepts with ':443' or capitals signs for "
-    "'https://FCM.googleapis.com:443', not the origin RFC 8292 requires",
-)
 @pytest.mark.parametrize(
     "endpoint",
     ["https://fcm.googleapis.com:443/fcm/send/abc", "https://FCM.GoogleAPIs.com/fcm/send/abc"],
@@ -753,7 +718,6 @@ def test_someone_no_longer_eligible_gets_no_push(push, clock):
     assert push.received == []
 
 
-@tick_on_postgresql
 def test_the_daily_cap_holds_for_push_as_for_email(push, clock):
     clock.move_to(MORNING, tick=False)
     robin = new_user()
@@ -794,7 +758,6 @@ def test_a_pause_planned_by_the_tick_sends_no_push(push, clock):
 # --- Names and counts only --------------------------------------------------------
 
 
-@tick_on_postgresql
 def test_pushes_about_answers_never_carry_the_answer(push, time_machine, settings):
     """Real eligibility checks: Sam answers today's question with a unique marker; Robin
     is pushed that Sam answered (an event) and that the question is waiting (at 19:00).

@@ -167,12 +167,6 @@ def test_loopback_private_and_local_addresses_are_refused_even_when_listed(setti
     assert "address" in refused(endpoint)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="webpush.check_endpoint: host_listed strips a trailing dot but the loopback "
-    "checks do not, so a listed 'localhost' or IP literal passes as 'localhost.' or "
-    "'127.0.0.1.' (check_address still refuses it at send time)",
-)
 @pytest.mark.parametrize(
     ("listed", "endpoint"),
     [("localhost", "https://localhost./push/abc"), ("127.0.0.1", "https://127.0.0.1./x")],
@@ -218,12 +212,6 @@ def test_an_endpoint_of_exactly_1000_characters_is_accepted():
     assert check_endpoint(endpoint) == endpoint
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="webpush.check_endpoint checks urlsplit's view of the URL (which drops tabs and "
-    "newlines) but returns and stores the original: requests then refuses it on every "
-    "send (InvalidURL), a 'fail' that never forgets the device nor falls back to email",
-)
 @pytest.mark.parametrize(
     "endpoint",
     [
@@ -406,12 +394,6 @@ def test_a_point_on_another_curve_is_refused(browser_keys):
         check_keys(b64url(raw), browser_keys[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="webpush.check_keys accepts any encoding cryptography reads, a 33-byte compressed "
-    "point included; pywebpush.WebPusher refuses anything but 65 bytes, so every push to "
-    "such a device fails ('push failed (WebPushException)'): never forgotten, no email",
-)
 def test_a_compressed_p256dh_is_refused_as_pushes_need_the_65_byte_form(browser_keys):
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
     compressed = key.public_bytes(

@@ -46,7 +46,6 @@ from nuzzle.nudges.models import Nudge
 logger = logging.getLogger(__name__)
 
 VAPID_LIFETIME = 12 * 3600  # seconds a signature is valid (RFC 8292: at most 24 h)
-DELIVERED = (200, 201, 202)
 GONE = (403, 404, 410)
 
 
@@ -187,7 +186,7 @@ class PushSession:
             return DeviceAnswer("fail", "no request was made")
         status = response.status_code
         response.close()
-        if status in DELIVERED:
+        if 200 <= status < 300:
             return DeviceAnswer("delivered", code=status)
         if status in GONE:
             return DeviceAnswer("gone", f"the push service answered {status}", status)
@@ -210,9 +209,8 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
 
 
 def _vapid_headers(endpoint: str) -> dict[str, str]:
-    parts = urlsplit(endpoint)
     claims = {
-        "aud": f"{parts.scheme}://{parts.netloc}",
+        "aud": webpush.origin(endpoint),
         "exp": int(time.time()) + VAPID_LIFETIME,
         "sub": settings.WEBPUSH_VAPID_SUBJECT,
     }

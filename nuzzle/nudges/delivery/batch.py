@@ -29,6 +29,7 @@ from nuzzle.nudges.channels.base import (
 )
 from nuzzle.nudges.decisions import (
     EMAIL,
+    PUSH,
     channels_for,
     fallback_channel,
     late_reason,
@@ -143,11 +144,7 @@ class Batch:
         window = send_window()
         for index, item in enumerate(ready):
             row, now = item.row, self.clock()
-            targets = tuple(
-                name
-                for name in item.channels
-                if name in self.channels and not (name == EMAIL and row.user_id in self.refused)
-            )
+            targets = self._targets(item)
             # Every channel of the row may take its whole timeout, and push may fall
             # back to email: keep that much lease in hand, a few times over.
             timeouts = sum(
@@ -166,6 +163,22 @@ class Batch:
                 self.claim.end([row], Nudge.Status.SKIPPED, reason)
                 continue
             self._send(item, targets, now)
+
+    def _targets(self, item: _Ready) -> tuple[str, ...]:
+        """The row's channels as the batch stands now: push only while the person still
+        has a device (an earlier row may have found the last one gone: then email, as
+        the row itself would have fallen back), email only while their address stands."""
+        targets = item.channels
+        devices = item.addressee.devices
+        if PUSH in targets and all(device.id in self.forgotten for device in devices):
+            fallback = fallback_channel(targets)
+            targets = tuple(name for name in targets if name != PUSH)
+            targets += (fallback,) if fallback else ()
+        return tuple(
+            name
+            for name in targets
+            if name in self.channels and not (name == EMAIL and item.row.user_id in self.refused)
+        )
 
     def _send(self, item: _Ready, targets: tuple[str, ...], now: datetime) -> None:
         """One row through its channels: each prepared first (message and session), then
