@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 import requests
-from django.conf import settings as django_settings
 from django.core import mail
 from django.urls import reverse
 from rest_framework.test import APIClient
