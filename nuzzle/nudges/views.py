@@ -39,7 +39,11 @@ STATUS_WORDS: dict[str, str] = {
 }
 
 
-VIA_WORDS = {"push": "by notification", "email": "by email", "push,email": "by notification and email"}
+VIA_WORDS = {
+    "push": "by notification",
+    "email": "by email",
+    "push,email": "by notification and email",
+}
 
 
 def _status_words(nudge: Nudge) -> str:
