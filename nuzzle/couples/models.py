@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone as dj_timezone
 
+from nuzzle.couples import signals as account_signals
 from nuzzle.lib.http import absolute_url
 from nuzzle.lib.timezones import validate_timezone
 
@@ -96,6 +97,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             from knox.models import AuthToken
 
             AuthToken.objects.filter(user=self).delete()
+            account_signals.password_changed.send(sender=type(self), user=self)
 
 
 class CoupleQuerySet(models.QuerySet["Couple"]):

@@ -14,3 +14,7 @@ timezone_changed = Signal()
 # (the one who did not end it). Receivers that reach the outside world (email) must do
 # so after commit, so nothing is announced that was rolled back.
 couple_ended = Signal()
+
+# Sent after a person's password changed (in the app or by a reset), with `user`: they
+# are signed out everywhere else. Nudges turn off the push devices those sessions had.
+password_changed = Signal()

@@ -11,7 +11,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from nuzzle.couples.models import User
-from nuzzle.couples.signals import couple_ended, timezone_changed
+from nuzzle.couples.signals import couple_ended, password_changed, timezone_changed
 from nuzzle.nudges import services
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,15 @@ def _logged_out(sender: Any, request: Any, user: User | None, **_: Any) -> None:
     device_id = session.get(services.SESSION_DEVICE_KEY) if session is not None else None
     if user is not None and isinstance(device_id, int):
         services.device_remove(user=user, device_id=device_id)
+
+
+@receiver(password_changed, dispatch_uid="nudges-devices-off-on-new-password")
+def _new_password(sender: Any, user: User, **_: Any) -> None:
+    """A new password signs a person out everywhere else; the devices those sessions
+    turned on stop getting their nudges too (they can turn them on again)."""
+    removed = services.devices_remove_all(user_id=user.pk)
+    if removed:
+        logger.info("push devices removed after a new password: user=%s count=%s", user.pk, removed)
 
 
 @receiver(couple_ended, dispatch_uid="nudges-couple-ended-notice")

@@ -649,3 +649,17 @@ def test_an_export_without_devices_has_an_empty_list_and_automatic_channels(cast
     export = api(cast.author).get(EXPORT).json()
     assert export["push_devices"] == []
     assert export["nudge_preferences"]["channels"] == "auto"
+
+
+def test_a_new_password_signs_out_everywhere_and_turns_off_every_device(cast, api):
+    client = api(cast.author)
+    register(client, subscription())
+    register(client, subscription())
+    partners = api(cast.partner)
+    register(partners, subscription())
+
+    cast.author.set_password("a brand new passphrase 42")
+    cast.author.save()
+
+    assert not PushDevice.objects.filter(user=cast.author).exists()
+    assert PushDevice.objects.filter(user=cast.partner).count() == 1

@@ -646,7 +646,11 @@ def test_keys_sent_with_base64_padding_still_encrypt_for_the_browser(push, check
 
 
 def vapid_claims(endpoint: str) -> dict[str, Any]:
-    authorization = push_channel._vapid_headers(endpoint)["Authorization"]
+    session = push_channel.PushSession()
+    try:
+        authorization = session._vapid_headers(endpoint)["Authorization"]
+    finally:
+        session.close()
     token = authorization.split("t=", 1)[1].split(",", 1)[0]
     claims = token.split(".")[1]
     return dict(json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4))))

@@ -17,8 +17,8 @@ and EMAIL_TIMEOUT=1 keep 7.5 s; a lease of 10 s leaves each claim 2.5 s of sendi
 gives the killed-worker test 1.5 s to kill while the stand-in holds back its answer (it
 kills as soon as the request arrives) and brings a dead worker's rows back within 10 s.
 
-The last test is a strict xfail naming a bug in the app (found here, not fixed here):
-the system check on the lease accepts settings under which no push row is ever sent.
+The last test holds the system check on the lease to what delivery keeps in hand: a
+lease the check accepts lets a push row go.
 """
 
 from __future__ import annotations
@@ -330,13 +330,6 @@ def test_a_push_service_answering_503_is_retried_and_the_nudge_arrives_once(
 # --- Configuration ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nuzzle/nudges/checks.py `lease_outlasts_sends` accepts a lease above 3 × the "
-    "longer single timeout, but delivery (delivery/batch.py `_send_all`) keeps 3 × "
-    "(WEBPUSH_TIMEOUT × devices + EMAIL_TIMEOUT) in hand for every push row: between "
-    "the two, every push row is claimed and released again, never sent",
-)
 def test_a_lease_the_system_check_accepts_lets_a_push_nudge_go(
     push: PushServiceStandIn, settings: Any
 ) -> None:

@@ -125,6 +125,7 @@ class PushSession:
     def __init__(self) -> None:
         self.http = requests.Session()
         self.http.trust_env = False  # no proxy from the environment: POST only where checked
+        self.signed: dict[str, dict[str, str]] = {}  # VAPID headers by audience
 
     def send(self, message: PushMessage) -> Outcome:
         answers = {device.id: self.deliver(device, message) for device in message.devices}
@@ -150,7 +151,7 @@ class PushSession:
             return DeviceAnswer("retry", "the push service's name did not resolve")
         data = json.dumps(message.payload, separators=(",", ":")).encode()
         headers = {
-            **_vapid_headers(device.endpoint),
+            **self._vapid_headers(device.endpoint),
             "Urgency": message.urgency,
             "Topic": message.topic[:32],
         }
@@ -195,6 +196,19 @@ class PushSession:
             return DeviceAnswer("retry", f"the push service answered {status}", status)
         return DeviceAnswer("fail", f"the push service refused it ({status})", status)
 
+    def _vapid_headers(self, endpoint: str) -> dict[str, str]:
+        """Signed once per push service and session (a batch): a signature is valid for
+        hours, and signing is a fair part of a push's CPU."""
+        audience = webpush.origin(endpoint)
+        if audience not in self.signed:
+            claims = {
+                "aud": audience,
+                "exp": int(time.time()) + VAPID_LIFETIME,
+                "sub": settings.WEBPUSH_VAPID_SUBJECT,
+            }
+            self.signed[audience] = dict(webpush.vapid().sign(claims))
+        return self.signed[audience]
+
     def close(self) -> None:
         self.http.close()
 
@@ -205,12 +219,3 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     cause = exc.args[0] if exc.args else None
     reason = getattr(cause, "reason", cause)
     return isinstance(reason, NewConnectionError)
-
-
-def _vapid_headers(endpoint: str) -> dict[str, str]:
-    claims = {
-        "aud": webpush.origin(endpoint),
-        "exp": int(time.time()) + VAPID_LIFETIME,
-        "sub": settings.WEBPUSH_VAPID_SUBJECT,
-    }
-    return dict(webpush.vapid().sign(claims))
