@@ -1,4 +1,4 @@
-"""Refresh the README screenshots by walking the journeys on a running Nuzzle.
+"""Refresh the screenshots in docs/ by walking the journeys on a running Nuzzle.
 
 Not a test: it drives Debian Chromium (see `journey.py`) against a live server through
 sign-up, invite and accept; then writes three weeks of past check-ins for the new couple
@@ -22,6 +22,23 @@ By default it writes the four images the README uses into docs/:
     screenshot-home-phone.png       the same on a phone, 390 wide, down to the mood chart
     screenshot-invite-desktop.png   the unpaired home with an invite link, 1280 wide
     screenshot-checkin-phone.png    the check-in form, filled in, on a phone
+
+and three of Nuzzle as an app on a phone, 390 wide:
+
+    screenshot-app-phone.png           Robin's home as the installed app shows it: one
+                                       screen, the tab bar at its foot
+    screenshot-devices-phone.png       the nudges page's "Notifications on your devices"
+                                       card, after turning notifications on in an Android
+                                       Chrome: one device listed, this device on
+    screenshot-notification-phone.png  a MOCK-UP, labelled as one: a lock screen drawn
+                                       around Nuzzle's real push payload for Robin's
+                                       question_ready nudge (a headless browser cannot
+                                       photograph the system's notifications)
+
+Turning notifications on needs a push service, which headless Chromium cannot reach: the
+page subscribes through `test_push_journey.BrowserPush`, which hands it a subscription
+with fresh keys and an endpoint on fcm.googleapis.com (one of WEBPUSH_ENDPOINT_HOSTS's
+defaults). The server accepts and lists it; nothing is pushed to it.
 
 `--all --out var/screenshots` also writes every step (sign-up, invite, accept, paired
 home, check-in, Sam's home, history, couple settings, unpair) at both sizes, for reviewing
@@ -51,7 +68,7 @@ from tests.browser.journey import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, FloatRect, Page
+    from playwright.sync_api import Browser, BrowserContext, FloatRect, Locator, Page
 
 README_SHOTS = {
     "home-desktop": "screenshot-home-desktop.png",
@@ -59,7 +76,21 @@ README_SHOTS = {
     "invite-desktop": "screenshot-invite-desktop.png",
     "checkin-phone": "screenshot-checkin-phone.png",
 }
+# Nuzzle as an app on a phone (see the module docstring).
+APP_SHOTS = {
+    "app-phone": "screenshot-app-phone.png",
+    "devices-phone": "screenshot-devices-phone.png",
+    "notification-phone": "screenshot-notification-phone.png",
+}
+DOCS_SHOTS = {**README_SHOTS, **APP_SHOTS}
 PASSWORD = "a calm evening walk"
+# What the devices shot's browser says it is: the device is listed as "Chrome on Android".
+ANDROID_CHROME = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
+NOTIFICATION_MOCK = Path(__file__).with_name("notification_mock.html")
+APP_ICON = Path(__file__).resolve().parents[2] / "static" / "img" / "icons" / "icon-192.png"
 
 # Three weeks and a bit of life before today, oldest first: (mood, question key, answer) per
 # day, the answer optional; None for a day someone skipped (missing a day is fine: a gap).
@@ -200,13 +231,16 @@ class Camera:
         return context.new_page()
 
     def wanted(self, name: str) -> bool:
-        return name in README_SHOTS or self.everything
+        return name in DOCS_SHOTS or self.everything
+
+    def path(self, name: str) -> Path:
+        return self.out / DOCS_SHOTS.get(name, f"{name}.png")
 
     def save(self, page: Page, name: str, *, until: str | None = None) -> None:
         """Save the whole page, or only down to the element with data-testid `until`."""
         if not self.wanted(name):
             return
-        path = self.out / README_SHOTS.get(name, f"{name}.png")
+        path = self.path(name)
         clip: FloatRect | None = None
         if until is not None:
             bottom = page.get_by_test_id(until).evaluate(
@@ -229,7 +263,40 @@ class Camera:
             page.set_viewport_size(viewport)
         self.saved.append(path)
 
-    def phone(self, page: Page) -> Page:
+    def save_screen(self, page: Page, name: str) -> None:
+        """Save one screen of the page as it is now (the viewport), not the whole page."""
+        if not self.wanted(name):
+            return
+        path = self.path(name)
+        page.screenshot(path=str(path), animations="disabled", caret="hide")
+        self.saved.append(path)
+
+    def save_part(self, page: Page, name: str, part: Locator, *, margin: int = 12) -> None:
+        """Save one part of the page (and a margin of the page around it), on a screen as
+        tall as the page: nothing fixed to the screen's foot (the tab bar) covers it."""
+        if not self.wanted(name):
+            return
+        path = self.path(name)
+        viewport = page.viewport_size
+        height = page.evaluate("document.documentElement.scrollHeight")
+        if viewport is not None:
+            page.set_viewport_size({"width": viewport["width"], "height": int(height)})
+        box = part.bounding_box()
+        assert box is not None, f"nothing to see for {name}"
+        width = page.evaluate("document.documentElement.clientWidth")
+        top = max(box["y"] - margin, 0)
+        clip: FloatRect = {
+            "x": 0,
+            "y": top,
+            "width": width,
+            "height": box["y"] + box["height"] + margin - top,
+        }
+        page.screenshot(path=str(path), clip=clip, animations="disabled", caret="hide")
+        if viewport is not None:
+            page.set_viewport_size(viewport)
+        self.saved.append(path)
+
+    def phone(self, page: Page, *, user_agent: str | None = None) -> Page:
         """The same person (cookies, time zone) on a phone; close its context when done."""
         context = self.browser.new_context(
             base_url=self.base_url,
@@ -238,6 +305,7 @@ class Camera:
             device_scale_factor=2,
             is_mobile=True,
             has_touch=True,
+            user_agent=user_agent,
             timezone_id=self._zones[page.context],
             locale="en-GB",
             color_scheme=self.scheme,  # type: ignore[arg-type]
@@ -260,11 +328,112 @@ class Camera:
             phone_page.context.close()
 
 
+def shoot_app(camera: Camera, person: Page) -> None:
+    """The person's home on a phone, as the installed app shows it: one screen, the tab
+    bar at its foot, and no browser around it (the picture is the page only). Nothing in
+    the app looks different in `display-mode: standalone` (and this Chromium cannot
+    emulate that media feature), so a phone's page is the app's screen."""
+    if not camera.wanted("app-phone"):
+        return
+    phone = camera.phone(person)
+    try:
+        phone.goto("/")
+        camera.save_screen(phone, "app-phone")
+    finally:
+        phone.context.close()
+
+
+def shoot_devices(camera: Camera, person: Page) -> None:
+    """The person turns notifications on in Chrome on an Android phone; the nudges page's
+    card then lists the device and says this device is on."""
+    if not camera.wanted("devices-phone"):
+        return
+    from playwright.sync_api import expect
+
+    from tests.browser.test_push_journey import BrowserPush
+    from tests.pushservice import make_subscription
+
+    phone = camera.phone(person, user_agent=ANDROID_CHROME)
+    try:
+        # A listed push service's shape of endpoint: the server keeps it, sends nothing.
+        endpoint = f"https://fcm.googleapis.com/fcm/send/{secrets.token_urlsafe(24)}"
+        BrowserPush(phone.context, make_subscription(endpoint))
+        phone.context.grant_permissions(["notifications"], origin=camera.base_url)
+        phone.goto("/account/nudges/")
+        card = phone.get_by_role("region", name="Notifications on your devices")
+        with phone.expect_navigation():
+            card.get_by_role("button", name="Turn on notifications here").click()
+        expect(card.get_by_test_id("device-list")).to_contain_text("Chrome on Android")
+        expect(card.get_by_role("status")).to_have_text("Notifications are on for this device.")
+        camera.save_part(phone, "devices-phone", card)
+    finally:
+        phone.context.close()
+
+
+def shoot_notification(camera: Camera, person_email: str) -> None:
+    """A mock-up of a phone's lock screen with the push Nuzzle sends this person when
+    today's question is waiting and their partner has answered: the title and body are
+    the app's own (`channels.push.payload`), the lock screen is drawn around them."""
+    if not camera.wanted("notification-phone"):
+        return
+    import base64
+
+    from django.conf import settings
+    from django.template import Context, Template
+
+    from nuzzle.couples.models import User
+    from nuzzle.couples.selectors import active_pairs
+    from nuzzle.lib.timezones import local_date
+    from nuzzle.nudges.channels.base import Addressee
+    from nuzzle.nudges.channels.push import payload
+    from nuzzle.nudges.kinds import Kind
+    from nuzzle.nudges.models import Nudge, NudgePreferences
+
+    person = User.objects.get(email=person_email)
+    pair = active_pairs(user_ids={person.pk}).get(person.pk)
+    addressee = Addressee(
+        user_id=person.pk,
+        email=person.email,
+        display_name=person.display_name,
+        timezone=person.timezone,
+        partner_name=pair.partner_name if pair else None,
+    )
+    kind = Kind.QUESTION_READY
+    row = Nudge(user=person, kind=kind.value, context={"partner_answered": True})
+    message = payload(row, addressee)
+    nudge_time = NudgePreferences.objects.get(user=person).nudge_time
+    icon = base64.b64encode(APP_ICON.read_bytes()).decode("ascii")
+    today = local_date(person.timezone)
+    html = Template(NOTIFICATION_MOCK.read_text()).render(
+        Context(
+            {
+                "app": settings.SITE_NAME,
+                "kind": kind.label,
+                "title": message["title"],
+                "body": message["body"],
+                "icon": f"data:image/png;base64,{icon}",
+                "time": f"{nudge_time:%H:%M}",
+                "date": f"{today:%A} {today.day} {today:%B}",
+            }
+        )
+    )
+    context = camera.browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, locale="en-GB"
+    )
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        camera.save_screen(page, "notification-phone")
+    finally:
+        context.close()
+
+
 def take_screenshots(
     base_url: str, out: Path, *, everything: bool = False, scheme: str = "light"
 ) -> list[Path]:
     """Walk sign-up → invite → accept → three weeks of history → both check in → Sam turns
-    toward Robin, on `base_url`; return the PNGs written to `out`."""
+    toward Robin → Robin turns notifications on, on `base_url`; return the PNGs written to
+    `out`."""
     from playwright.sync_api import sync_playwright
 
     from prompts.services import prompt_bank_load
@@ -324,6 +493,11 @@ def take_screenshots(
             react(robin, "Love this")
             robin.goto("/")
             camera.shoot(robin, "home", phone_until="showed-up")
+
+            # Nuzzle as an app on Robin's phone: home, notifications on, a nudge arriving.
+            shoot_app(camera, robin)
+            shoot_devices(camera, robin)
+            shoot_notification(camera, robin_email)
             robin.goto("/history/")
             camera.shoot(robin, "history")
             robin.goto("/couple/")
