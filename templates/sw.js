@@ -81,7 +81,9 @@ self.addEventListener("notificationclick", (event) => {
     self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
       const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
       if (open) {
-        return open.focus().then((client) => (client && client.url !== target ? client.navigate(target) : client));
+        // Already on that page (a #fragment aside): just focus it, no reload.
+        const here = (client) => client && new URL(client.url).pathname + new URL(client.url).search === new URL(target).pathname + new URL(target).search;
+        return open.focus().then((client) => (client && !here(client) ? client.navigate(target) : client));
       }
       return self.clients.openWindow(target);
     })

@@ -98,6 +98,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
         for nudge in selectors.nudge_list(user=user)[:RECENT_NUDGES]
     ]
     paused = prefs.pause_on(today) is not None
+    devices = selectors.device_list(user=user)
+    this_device = request.session.get(services.SESSION_DEVICE_KEY)
     return render(
         request,
         "nudges/preferences.html",
@@ -106,7 +108,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
             "prefs": prefs,
             "paused": paused,
             "recent": recent,
-            "devices": selectors.device_list(user=user),
+            "devices": devices,
+            # The device this browser session turned on, if it is still on.
+            "this_device": next((d.id for d in devices if d.id == this_device), None),
             "channels_now": prefs.channels_now,
         },
     )

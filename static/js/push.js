@@ -147,12 +147,10 @@
     disable.disabled = true;
     subscription()
       .then(function (found) {
-        if (!found.existing) return null;
-        var sub = found.existing;
-        // The server knows the device by its endpoint: registering it again gives its id.
-        return register(sub)
-          .then(function (device) { return api("DELETE", card.dataset.devicesUrl + "/" + device.id); })
-          .then(function () { return sub.unsubscribe(); });
+        var gone = card.dataset.deviceId
+          ? api("DELETE", card.dataset.devicesUrl + "/" + card.dataset.deviceId)
+          : Promise.resolve(null);
+        return gone.then(function () { return found.existing ? found.existing.unsubscribe() : null; });
       })
       .then(function () { window.location.reload(); })
       .catch(function (error) {
@@ -166,8 +164,10 @@
   if (Notification.permission === "denied") { say(blocked()); return; }
   enable.addEventListener("click", turnOn);
   disable.addEventListener("click", turnOff);
+  // On only when this browser still has its subscription and the server still has the
+  // device this session registered (it may have been removed here, or found gone).
   subscription().then(function (found) {
-    if (found.existing && Notification.permission === "granted") {
+    if (found.existing && Notification.permission === "granted" && card.dataset.deviceId) {
       say("Notifications are on for this device.");
       show(disable, true);
     } else {

@@ -348,9 +348,20 @@ def test_notifications_on_this_device_from_turning_on_to_a_tapped_nudge(
     assert tapped == {"waited": 1, "opened": [f"{site.url}/checkin/"], "landed": [None]}
     assert worker.errors == []
 
-    # Off again here: the device leaves the list and the server.
+    # Removed from the list (as a push service's 410 would): this browser still holds its
+    # subscription, but the page no longer calls it on, and turning on brings it back.
     page.goto("/account/nudges/")
+    expect(devices_card(page).get_by_text("this device", exact=True)).to_be_visible()
+    device = PushDevice.objects.get(user=robin)
+    device.delete()
+    page.reload()
+    expect(this_device(page)).to_have_text("Notifications are off for this device.")
+    with page.expect_navigation():
+        devices_card(page).get_by_role("button", name="Turn on notifications here").click()
     expect(this_device(page)).to_have_text("Notifications are on for this device.")
+    assert PushDevice.objects.get(user=robin).endpoint == subscription.endpoint
+
+    # Off again here: the device leaves the list and the server.
     with page.expect_navigation():
         devices_card(page).get_by_role("button", name="Turn off here").click()
     expect(this_device(page)).to_have_text("Notifications are off for this device.")
