@@ -68,8 +68,8 @@ class NudgePreferencesForm(forms.Form):
         choices=Channels.choices,
         required=False,  # left out (an older form): unchanged
         widget=forms.RadioSelect,
-        help_text="A notification goes only to devices where you turned notifications on "
-        "(below). With none, nudges come by email whatever you choose here.",
+        help_text="A notification goes only to the devices where you turned notifications "
+        "on. With none, nudges come by email whatever you choose here.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
