@@ -152,21 +152,27 @@ def _kinds_schema(*, every_kind: bool) -> dict[str, Any]:
     return schema
 
 
-@extend_schema_field(_kinds_schema(every_kind=False))
-class KindsInputField(serializers.Field):
-    """{kind: bool} for some kinds. Which names are kinds is the service's to say (an
-    unknown one is a 400 keyed `kinds`); here only the shape is checked."""
+class BooleanMapField(serializers.Field):
+    """{name: bool}, JSON booleans only; `names`, when set, are the only keys allowed."""
 
-    default_error_messages = {"invalid": "An object of kind names to true or false is required."}
+    names: frozenset[str] | None = None
 
     def to_internal_value(self, data: Any) -> dict[str, bool]:
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or (self.names is not None and not set(data) <= self.names):
             self.fail("invalid")
         child = StrictBooleanField()
         try:
             return {str(name): child.to_internal_value(value) for name, value in data.items()}
         except serializers.ValidationError:
             self.fail("invalid")
+
+
+@extend_schema_field(_kinds_schema(every_kind=False))
+class KindsInputField(BooleanMapField):
+    """{kind: bool} for some kinds. Which names are kinds is the service's to say (an
+    unknown one is a 400 keyed `kinds`); here only the shape is checked."""
+
+    default_error_messages = {"invalid": "An object of kind names to true or false is required."}
 
 
 @extend_schema_field(_kinds_schema(every_kind=True))
@@ -208,19 +214,11 @@ class ChannelsOutputField(serializers.Field):
 @extend_schema_field(
     {**_CHANNELS_SCHEMA, "description": "Either or both; a key left out keeps its value."}
 )
-class ChannelsInputField(serializers.Field):
+class ChannelsInputField(BooleanMapField):
+    names = frozenset({"email", "push"})
     default_error_messages = {
         "invalid": 'An object like {{"email": true, "push": false}} is required.'
     }
-
-    def to_internal_value(self, data: Any) -> dict[str, bool]:
-        if not isinstance(data, dict) or not set(data) <= {"email", "push"}:
-            self.fail("invalid")
-        child = StrictBooleanField()
-        try:
-            return {str(name): child.to_internal_value(value) for name, value in data.items()}
-        except serializers.ValidationError:
-            self.fail("invalid")
 
 
 def _channels_choice(
