@@ -5,15 +5,17 @@ opens a **session** for a batch (one SMTP connection, say). Delivery sends each
 message through the session by itself, between its at-most-once gates, and the
 session answers with an `Outcome`: the channel alone knows what its errors mean.
 
-Adding a channel: implement `Channel` and `Session`, list it in `delivery.channels`,
-and reduce every context with `clean_context` — nothing else changes in planning or
-in the outbox rules.
+Adding a channel: implement `Channel` and `Session`, list it in `delivery.channels()`,
+and build every message from `message_values` (names, and the context reduced by
+`clean_context`); nothing else changes in planning or in the outbox rules.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+from django.conf import settings
 
 from nuzzle.nudges.kinds import SPECS
 from nuzzle.nudges.models import Nudge
@@ -85,6 +87,29 @@ class Channel(Protocol):
     def open(self) -> Session:
         """A session for a batch; raises `ChannelUnavailable` when it cannot."""
         ...
+
+
+def message_values(
+    row: Nudge, addressee: Addressee, context: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What any channel's message for one row may say: the kind's clean context (the
+    fresh one from its eligibility check, else the one stored when it was planned) and
+    names. Refuses an unknown kind, and a row that is not the addressee's."""
+    kind = row.kind
+    if kind not in SPECS:
+        raise ValueError(f"unknown nudge kind: {kind!r}")
+    if addressee.user_id != row.user_id:
+        # Links and tokens are signed for the addressee: never mix up two people.
+        raise ValueError("the recipient is not the person this nudge is for")
+    partner = addressee.partner_name
+    return {
+        **clean_context(kind, row.context if context is None else context),
+        "name": addressee.display_name,
+        "partner": partner or "your partner",
+        "partner_start": partner or "Your partner",
+        "paired": partner is not None,
+        "site_name": settings.SITE_NAME,
+    }
 
 
 def clean_context(kind: str, context: dict[str, Any]) -> dict[str, bool | int]:

@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from nuzzle.lib.emails import render_email
 from nuzzle.lib.http import absolute_url
-from nuzzle.nudges.channels.base import Addressee, ChannelUnavailable, Outcome, clean_context
+from nuzzle.nudges.channels.base import Addressee, ChannelUnavailable, Outcome, message_values
 from nuzzle.nudges.channels.smtp import DataWatch, classify
 from nuzzle.nudges.kinds import SPECS, Kind
 from nuzzle.nudges.models import Nudge
@@ -48,24 +48,13 @@ def nudge_message(
 
     The Message-ID is derived from the row, so if a message were ever handed to SMTP
     twice, the two copies would be recognisably the same message."""
+    values = message_values(nudge, recipient, context)
     kind = nudge.kind
-    if kind not in SPECS:
-        raise ValueError(f"unknown nudge kind: {kind!r}")
-    if recipient.user_id != nudge.user_id:
-        # The unsubscribe links are signed for the recipient: never mix up two people.
-        raise ValueError("the recipient is not the person this nudge is for")
     kind_unsubscribe = unsubscribe_url(recipient.user_id, kind)
-    partner = recipient.partner_name
-    values: dict[str, Any] = {
-        **clean_context(kind, nudge.context if context is None else context),
+    values |= {
         "kind": kind,
         "kind_label": Kind(kind).label,
-        "name": recipient.display_name,
-        "partner": partner or "your partner",
-        "partner_start": partner or "Your partner",
-        "paired": partner is not None,
         "email": recipient.email,
-        "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "action_url": absolute_url(reverse(SPECS[kind].deep_link)),
         "preferences_url": absolute_url(reverse("nudge-preferences")),

@@ -38,7 +38,7 @@ from pywebpush import WebPusher
 from urllib3.exceptions import NewConnectionError
 
 from nuzzle.nudges import webpush
-from nuzzle.nudges.channels.base import Addressee, Device, Outcome, clean_context
+from nuzzle.nudges.channels.base import Addressee, Device, Outcome, message_values
 from nuzzle.nudges.kinds import SPECS
 from nuzzle.nudges.models import Nudge
 
@@ -60,18 +60,8 @@ def payload(
     row: Nudge, addressee: Addressee, context: dict[str, Any] | None = None
 ) -> dict[str, str]:
     """What the service worker shows for one row: names and counts only."""
+    values = message_values(row, addressee, context)
     kind = row.kind
-    if kind not in SPECS:
-        raise ValueError(f"unknown nudge kind: {kind!r}")
-    partner = addressee.partner_name
-    values: dict[str, Any] = {
-        **clean_context(kind, row.context if context is None else context),
-        "name": addressee.display_name,
-        "partner": partner or "your partner",
-        "partner_start": partner or "Your partner",
-        "paired": partner is not None,
-        "site_name": settings.SITE_NAME,
-    }
     return {
         "title": _line(render_to_string(f"emails/nudge_{kind}.subject.txt", values)),
         "body": _line(render_to_string(f"push/nudge_{kind}.txt", values)),
