@@ -418,9 +418,8 @@ class DeviceListApi(APIView):
         if request.auth is None and hasattr(request._request, "session"):
             # This browser's own device: signing out here turns it off (signals.py).
             request._request.session[services.SESSION_DEVICE_KEY] = device.pk
-        view = next(d for d in selectors.device_list(user=user) if d.id == device.pk)
         return Response(
-            DeviceOutputSerializer(view).data,
+            DeviceOutputSerializer(selectors.DeviceView.of(device)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

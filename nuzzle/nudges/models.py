@@ -217,7 +217,6 @@ class PushDevice(models.Model):
     auth = models.CharField(max_length=40)  # the shared authentication secret, base64url
     name = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    last_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("created_at", "id")

@@ -3,6 +3,8 @@ operators' view of the whole pipeline (`backlog`)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -11,6 +13,7 @@ from urllib.parse import urlsplit
 from django.db.models import Count, Min, Q, QuerySet
 
 from nuzzle.couples.models import User
+from nuzzle.nudges.channels.base import Device
 from nuzzle.nudges.decisions import EMAIL, PUSH, channels_for
 from nuzzle.nudges.kinds import CATALOGUE
 from nuzzle.nudges.models import Channels, Nudge, NudgePreferences, NudgeSchedule, PushDevice
@@ -85,14 +88,31 @@ class DeviceView:
     service: str  # the push service's host, to tell devices apart
     created_at: datetime
 
+    @classmethod
+    def of(cls, device: PushDevice) -> DeviceView:
+        return cls(
+            device.pk, device.name, urlsplit(device.endpoint).hostname or "", device.created_at
+        )
+
 
 def device_list(*, user: User) -> list[DeviceView]:
     """My push devices, oldest first (their keys and endpoints stay on the server)."""
     rows = PushDevice.objects.filter(user=user).order_by("created_at", "id")
-    return [
-        DeviceView(row.pk, row.name, urlsplit(row.endpoint).hostname or "", row.created_at)
-        for row in rows.only("id", "name", "endpoint", "created_at")
-    ]
+    return [DeviceView.of(row) for row in rows.only("id", "name", "endpoint", "created_at")]
+
+
+def push_targets(*, user_ids: Collection[int]) -> dict[int, tuple[Device, ...]]:
+    """Everyone's push devices as a push message needs them (keys included), oldest
+    first, in one query. For delivery only: never shown to anyone."""
+    found: dict[int, list[Device]] = defaultdict(list)
+    rows = (
+        PushDevice.objects.filter(user_id__in=user_ids)
+        .order_by("created_at", "id")
+        .values_list("user_id", "id", "endpoint", "p256dh", "auth")
+    )
+    for user_id, device_id, endpoint, p256dh, auth in rows:
+        found[user_id].append(Device(device_id, endpoint, p256dh, auth))
+    return {user_id: tuple(devices) for user_id, devices in found.items()}
 
 
 def nudge_list(*, user: User) -> QuerySet[Nudge]:

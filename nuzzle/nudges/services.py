@@ -20,8 +20,7 @@ from nuzzle.lib.emails import render_email
 from nuzzle.lib.errors import Invalid, as_invalid
 from nuzzle.lib.http import absolute_url
 from nuzzle.lib.timezones import local_date
-from nuzzle.nudges import webpush
-from nuzzle.nudges.channels.base import Device
+from nuzzle.nudges import selectors, webpush
 from nuzzle.nudges.channels.push import PushMessage, PushSession
 from nuzzle.nudges.decisions import first_due
 from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind
@@ -344,12 +343,9 @@ class PushTest:
 def devices_test(*, user: User) -> PushTest:
     """Send a test notification to each of my devices, now (a person checking that
     notifications work where they expect them). Gone devices are removed."""
-    devices = [
-        Device(d.pk, d.endpoint, d.p256dh, d.auth)
-        for d in PushDevice.objects.filter(user=user).order_by("created_at", "id")
-    ]
+    devices = selectors.push_targets(user_ids={user.pk}).get(user.pk, ())
     message = PushMessage(
-        devices=tuple(devices),
+        devices=devices,
         payload={
             "title": "Notifications are on",
             "body": f"This is how {settings.SITE_NAME} will nudge you here.",

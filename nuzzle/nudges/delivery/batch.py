@@ -18,15 +18,8 @@ from datetime import datetime, timedelta
 from django.db import DatabaseError
 
 from nuzzle.couples.selectors import active_pairs
-from nuzzle.nudges import kinds, services
-from nuzzle.nudges.channels.base import (
-    Addressee,
-    Channel,
-    ChannelUnavailable,
-    Device,
-    Outcome,
-    Session,
-)
+from nuzzle.nudges import kinds, selectors, services
+from nuzzle.nudges.channels.base import Addressee, Channel, ChannelUnavailable, Outcome, Session
 from nuzzle.nudges.decisions import (
     EMAIL,
     PUSH,
@@ -38,7 +31,7 @@ from nuzzle.nudges.decisions import (
 )
 from nuzzle.nudges.delivery.claims import Claim
 from nuzzle.nudges.kinds import SPECS
-from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule, PushDevice
+from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.policy import LEASE_TIMEOUTS, retry_policy, send_window
 from nuzzle.nudges.schedule import Rules, is_send_day, local_day
 
@@ -92,7 +85,7 @@ class Batch:
         ready: list[_Ready] = []
         asked = {row.user_id for p in candidates.values() for row, _ in p}
         partners = active_pairs(user_ids=asked)
-        devices = _devices(asked)
+        devices = selectors.push_targets(user_ids=asked)
         for kind, pairs in candidates.items():
             contexts = self._ask(kind, pairs, now)
             if contexts is None:
@@ -310,19 +303,6 @@ class Batch:
             session = self.sessions.pop(key, None)
             if session is not None:
                 session.close()
-
-
-def _devices(user_ids: set[int]) -> dict[int, tuple[Device, ...]]:
-    """Everyone's push devices, in one query."""
-    found: dict[int, list[Device]] = defaultdict(list)
-    rows = (
-        PushDevice.objects.filter(user_id__in=user_ids)
-        .order_by("created_at", "id")
-        .values_list("user_id", "id", "endpoint", "p256dh", "auth")
-    )
-    for user_id, device_id, endpoint, p256dh, auth in rows:
-        found[user_id].append(Device(device_id, endpoint, p256dh, auth))
-    return {user_id: tuple(devices) for user_id, devices in found.items()}
 
 
 def _sendable(

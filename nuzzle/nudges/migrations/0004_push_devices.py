@@ -33,7 +33,6 @@ class Migration(migrations.Migration):
                 ('auth', models.CharField(max_length=40)),
                 ('name', models.CharField(blank=True, max_length=60)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_sent_at', models.DateTimeField(blank=True, null=True)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='push_devices', to=settings.AUTH_USER_MODEL)),
             ],
             options={
