@@ -167,29 +167,32 @@ class Batch:
             fallback = fallback_channel(targets)
             targets = tuple(name for name in targets if name != PUSH)
             targets += (fallback,) if fallback else ()
-        return tuple(
-            name
-            for name in targets
-            if name in self.channels and not (name == EMAIL and item.row.user_id in self.refused)
-        )
+        return tuple(name for name in targets if self._usable(name, item.row))
+
+    def _usable(self, name: str, row: Nudge) -> bool:
+        """The channel is there, and (email) the person's address was not refused."""
+        return name in self.channels and not (name == EMAIL and row.user_id in self.refused)
 
     def _send(self, item: _Ready, targets: tuple[str, ...], now: datetime) -> None:
         """One row through its channels: each prepared first (message and session), then
         the at-most-once gate, then each channel once."""
         row = item.row
         prepared: dict[str, tuple[Session, object]] = {}
-        problems: list[str] = []
+        problems: list[Outcome] = []
         for name in targets:
             ready = self._prepare(item, name)
-            if isinstance(ready, str):
+            if isinstance(ready, Outcome):
                 problems.append(ready)
             else:
                 prepared[name] = ready
         if not prepared:
-            if any(problem.startswith("could not render") for problem in problems):
-                self.claim.end([row], Nudge.Status.FAILED, problems[0])
+            # Nothing can go: a message that cannot be rendered fails the row (it would
+            # fail again); a channel that cannot be reached now is tried again later.
+            failed = [problem for problem in problems if problem.kind == "fail"]
+            if failed:
+                self.claim.end([row], Nudge.Status.FAILED, failed[0].reason)
             else:
-                self._retry([row], problems[0])
+                self._retry([row], problems[0].reason)
             return
         if not self.claim.begin_sending(row, now):
             logger.warning("nudge %s: claim lost before sending; left alone", row.pk)
@@ -203,21 +206,19 @@ class Batch:
             self._note(row, name, outcome)
             outcomes.append((name, outcome))
             fallback = fallback_channel(tuple(prepared)) if outcome.no_device else None
-            if (
-                fallback is not None
-                and fallback in self.channels
-                and row.user_id not in self.refused
-            ):
+            if fallback is not None and self._usable(fallback, row):
                 ready = self._prepare(item, fallback)
-                if isinstance(ready, str):
-                    outcomes.append((fallback, Outcome("retry", ready)))
+                if isinstance(ready, Outcome):
+                    # Tried again later, with email alone (the devices are gone by then).
+                    outcomes.append((fallback, Outcome("retry", ready.reason)))
                 else:
                     prepared[fallback] = ready
                     queue.append(fallback)
         self._record(item, outcomes)
 
-    def _prepare(self, item: _Ready, name: str) -> tuple[Session, object] | str:
-        """The session and message for one channel, or why there is none."""
+    def _prepare(self, item: _Ready, name: str) -> tuple[Session, object] | Outcome:
+        """The session and message for one channel; or, when there is none, what that
+        means for the row (`fail`: it cannot be rendered; `retry`: no session now)."""
         channel = self.channels[name]
         addressee = item.addressee
         if self.forgotten and addressee.devices:
@@ -233,10 +234,10 @@ class Batch:
                 name,
                 type(exc).__name__,
             )
-            return f"could not render the {name}"
+            return Outcome("fail", f"could not render the {name}")
         session = self._connect(name)
         if isinstance(session, str):
-            return session
+            return Outcome("retry", session)
         return session, message
 
     def _note(self, row: Nudge, name: str, outcome: Outcome) -> None:
