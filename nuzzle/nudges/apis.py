@@ -34,9 +34,7 @@ from nuzzle.lib.api import (
     StrictIntegerField,
     paginated,
 )
-from nuzzle.lib.errors import Invalid
 from nuzzle.nudges import selectors, services, webpush
-from nuzzle.nudges.decisions import choice_for
 from nuzzle.nudges.kinds import CATALOGUE, Kind
 from nuzzle.nudges.models import MAX_DAILY_CAP, Channels, Nudge
 from nuzzle.nudges.selectors import PreferencesView
@@ -221,26 +219,6 @@ class ChannelsInputField(BooleanMapField):
     }
 
 
-def _channels_choice(
-    chosen: dict[str, bool] | None, automatic: bool | None, view: PreferencesView
-) -> str | None:
-    """The stored choice for what the API was given (None: leave it as it is)."""
-    if automatic:
-        # Back to automatic; `channels` beside it (as GET returns them) changes nothing.
-        return Channels.AUTO
-    if chosen is None:
-        # false alone keeps where nudges go today, as my own choice from now on
-        return None if automatic is None else choice_for(**view.channels)
-    choice = choice_for(**{**view.channels, **chosen})
-    if choice is None:
-        raise Invalid(
-            "Choose at least one: email or push. To stop nudges, switch their kinds off "
-            "or pause them.",
-            field="channels",
-        )
-    return choice
-
-
 # Written once (nuzzle.lib.api.Output): the schema, and the plain payload that the
 # serializer made from it then formats (`.data`: "HH:MM" times, sorted days, dates).
 PREFERENCES_OUTPUT = Output[PreferencesView, None](
@@ -319,10 +297,10 @@ class PreferencesApi(APIView):
             # not passed, so `paused_until: null` (resume) differs from "not sent".
             given = dict(data.validated_data)
             if "channels" in given or "channels_automatic" in given:
-                choice = _channels_choice(
-                    given.pop("channels", None),
-                    given.pop("channels_automatic", None),
-                    selectors.preferences_get(user=user),
+                choice = services.channels_choice(
+                    user=user,
+                    chosen=given.pop("channels", None),
+                    automatic=given.pop("channels_automatic", None),
                 )
                 if choice is not None:
                     given["channels"] = choice

@@ -22,9 +22,9 @@ from nuzzle.lib.http import absolute_url
 from nuzzle.lib.timezones import local_date
 from nuzzle.nudges import selectors, webpush
 from nuzzle.nudges.channels.push import PushMessage, PushSession
-from nuzzle.nudges.decisions import first_due
+from nuzzle.nudges.decisions import choice_for, first_due
 from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind
-from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule, PushDevice
+from nuzzle.nudges.models import Channels, Nudge, NudgePreferences, NudgeSchedule, PushDevice
 from nuzzle.nudges.policy import event_delay
 from nuzzle.nudges.schedule import days_to_mask, event_slot, time_in_quiet_hours
 
@@ -157,6 +157,28 @@ def preferences_update(
     schedule_reset(user=user, prefs=prefs, now=now, enabled=kinds)
     logger.info("nudge preferences updated: user=%s", user.pk)
     return prefs
+
+
+def channels_choice(
+    *, user: User, chosen: dict[str, bool] | None, automatic: bool | None
+) -> str | None:
+    """The choice to store for channels given as flags and/or `automatic` (the API's
+    shape); None: leave it as it is. Flags merge into my current choice."""
+    if automatic:
+        # Back to automatic; flags beside it (as a GET returns them) change nothing.
+        return Channels.AUTO
+    current = selectors.preferences_get(user=user).channels
+    if chosen is None:
+        # false alone keeps where nudges go today, as my own choice from now on
+        return None if automatic is None else choice_for(**current)
+    choice = choice_for(**{**current, **chosen})
+    if choice is None:
+        raise Invalid(
+            "Choose at least one: email or push. To stop nudges, switch their kinds off "
+            "or pause them.",
+            field="channels",
+        )
+    return choice
 
 
 def _pause_error(paused_until: date | None, today: date) -> str:
