@@ -6,6 +6,7 @@ most once."""
 
 from __future__ import annotations
 
+import functools
 import smtplib
 import threading
 from collections.abc import Iterator, Sequence
@@ -23,8 +24,9 @@ from nuzzle.nudges.delivery import leases_recover, nudges_deliver
 from nuzzle.nudges.kinds import Kind, Recipient
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule
 from nuzzle.nudges.policy import retry_policy
-from nuzzle.nudges.schedule import local_day
-from tests.factories import couple_of, new_nudge, new_user
+from tests.factories import couple_of, new_user
+from tests.nudges import helpers
+from tests.nudges.helpers import fresh
 from tests.nudges.smtp import SmtpServer, free_port
 from tests.queries import capture_queries
 
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.django_db
 
 # 19:00 in London (BST): the default nudge time, outside the default quiet hours.
 NOW = datetime(2026, 6, 10, 18, 0, tzinfo=UTC)
+outbox = functools.partial(helpers.outbox, at=NOW)
 
 
 class Checks:
@@ -82,37 +85,6 @@ def smtp(settings) -> Iterator[SmtpServer]:
 def clock(time_machine):
     time_machine.move_to(NOW, tick=False)
     return time_machine
-
-
-def outbox(
-    user: User,
-    kind: Kind = Kind.QUESTION_READY,
-    *,
-    at: datetime = NOW,
-    **fields: object,
-) -> Nudge:
-    """A planned nudge, due at `at`, as the tick would have written it."""
-    rules = NudgePreferences.objects.get(user=user).rules(user.timezone)
-    day = local_day(rules, at)
-    values: dict[str, object] = {
-        "status": Nudge.Status.PENDING,
-        "next_attempt_at": at,
-        "created_at": at,
-        **fields,
-    }
-    return new_nudge(
-        user=user,
-        kind=kind,
-        period=day.isoformat(),
-        local_date=day,
-        scheduled_for=at,
-        **values,
-    )
-
-
-def fresh(nudge: Nudge) -> Nudge:
-    nudge.refresh_from_db()
-    return nudge
 
 
 # --- What arrives -----------------------------------------------------------------

@@ -13,6 +13,7 @@ daily cap hold for push exactly as for email. Clock frozen throughout."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import secrets
 import socket
@@ -34,17 +35,18 @@ from nuzzle.nudges.kinds import SPECS, Context, Kind, Recipient
 from nuzzle.nudges.models import Nudge, NudgePreferences, NudgeSchedule, PushDevice
 from nuzzle.nudges.planning import nudges_tick
 from nuzzle.nudges.policy import retry_policy
-from nuzzle.nudges.schedule import local_day
 from nuzzle.nudges.services import device_register, preferences_update
 from prompts.services import daily_question_ensure, question_answer
-from tests.factories import PromptFactory, couple_of, new_nudge, new_user
-from tests.nudges.helpers import everyone, only_checks
+from tests.factories import PromptFactory, couple_of, new_user
+from tests.nudges import helpers
+from tests.nudges.helpers import everyone, fresh, only_checks
 from tests.pushservice import PushServiceStandIn, Received, Subscription, make_subscription
 
 pytestmark = pytest.mark.django_db
 
 # 19:00 in London (BST): the default nudge time, outside the default quiet hours.
 NOW = datetime(2026, 6, 10, 18, 0, tzinfo=UTC)
+outbox = functools.partial(helpers.outbox, at=NOW)
 MORNING = datetime(2026, 6, 10, 8, 0, tzinfo=UTC)  # 09:00 London, the same local day
 # Seconds: WEBPUSH_TIMEOUT in the one test about a slow service, so a late answer costs
 # under a second. Everywhere else it stays generous: on a busy machine an ordinary
@@ -113,27 +115,6 @@ def device_for(user: User, service: PushServiceStandIn) -> tuple[Subscription, P
     )
     assert created
     return subscription, device
-
-
-def outbox(user: User, kind: Kind = Kind.QUESTION_READY, *, at: datetime = NOW) -> Nudge:
-    """A planned nudge, due at `at`, as the tick would have written it."""
-    rules = NudgePreferences.objects.get(user=user).rules(user.timezone)
-    day = local_day(rules, at)
-    return new_nudge(
-        user=user,
-        kind=kind,
-        period=day.isoformat(),
-        local_date=day,
-        scheduled_for=at,
-        status=Nudge.Status.PENDING,
-        next_attempt_at=at,
-        created_at=at,
-    )
-
-
-def fresh(nudge: Nudge) -> Nudge:
-    nudge.refresh_from_db()
-    return nudge
 
 
 def mail_to(user: User) -> list[Any]:
