@@ -235,6 +235,17 @@ class ServiceWorker:
                 continue
         return []
 
+    def no_window_left(self) -> None:
+        """Wait until the worker sees no window of the site: a page that navigated away
+        stays one of its clients for a moment, and a tap then goes to that window."""
+        script = """async (origin) => (await self.clients.matchAll(
+          { type: "window", includeUncontrolled: true }
+        )).filter((client) => new URL(client.url).origin === origin).length"""
+        self._until(
+            lambda: True if self._worker().evaluate(script, self.origin) == 0 else None,
+            "the app's last window to close",
+        )
+
     def click(self, tag: str) -> dict[str, Any]:
         """Tap the notification with `tag`: what the handler waited on, which windows
         it asked to open and where the focused window landed."""
@@ -344,6 +355,7 @@ def test_notifications_on_this_device_from_turning_on_to_a_tapped_nudge(
     assert worker.push(nudge_push) == [nudge_push]
     # Tapped with no window of the app open: the worker asks for one at the nudge's page.
     page.goto("about:blank")
+    worker.no_window_left()
     tapped = worker.click(nudge_push["tag"])
     assert tapped == {"waited": 1, "opened": [f"{site.url}/checkin/"], "landed": [None]}
     assert worker.errors == []
