@@ -22,6 +22,7 @@ writes send one array per column (`nuzzle.lib.sql`), not a dozen parameters per 
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
@@ -91,14 +92,16 @@ def nudges_tick(
     user id, each planned by its own thread and connection (see `LANES`); elsewhere,
     or with `lanes=1`, one lane does it all."""
     now = now or timezone.now()
-    if lanes > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with ThreadPoolExecutor(lanes, thread_name_prefix="nudge-tick") as pool:
-            runs = [
-                pool.submit(_lane_thread, now, batch_size, _Lane(i, lanes)) for i in range(lanes)
-            ]
-            totals = [run.result() for run in runs]  # re-raises a lane's error
-    else:
-        totals = [_lane(now, batch_size, _Lane(0, 1))]
+    with _collector_skips_older_objects():
+        if lanes > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+            with ThreadPoolExecutor(lanes, thread_name_prefix="nudge-tick") as pool:
+                runs = [
+                    pool.submit(_lane_thread, now, batch_size, _Lane(i, lanes))
+                    for i in range(lanes)
+                ]
+                totals = [run.result() for run in runs]  # re-raises a lane's error
+        else:
+            totals = [_lane(now, batch_size, _Lane(0, 1))]
     people, batches, planned, skipped = (sum(column) for column in zip(*totals, strict=True))
     logger.info(
         "nudge tick: people=%s batches=%s planned=%s skipped=%s lanes=%s",
@@ -109,6 +112,21 @@ def nudges_tick(
         len(totals),
     )
     return TickResult(people, batches, planned, skipped)
+
+
+@contextmanager
+def _collector_skips_older_objects() -> Iterator[None]:
+    """Moves every object that exists before the tick out of the cyclic garbage
+    collector's sight (`gc.freeze`) until it ends. A tick allocates millions of small
+    containers (rows, sets, dicts), and each allocation-triggered collection of the
+    older generations walked the whole process (Django, every app, the worker) again:
+    about a third of the tick's Python CPU, measured at 100,000 people. The tick's own
+    garbage is still collected; what was frozen is collected as usual afterwards."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @dataclass(frozen=True)

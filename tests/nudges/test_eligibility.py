@@ -330,8 +330,8 @@ def crowd(bank, topics) -> list[User]:
 
 
 QUERIES = {
-    Kind.QUESTION_READY: 2,  # couples, open questions with who answered
-    Kind.PARTNER_ANSWERED: 2,  # the same two
+    Kind.QUESTION_READY: 1,  # pairs with their open questions and who answered
+    Kind.PARTNER_ANSWERED: 1,  # the same one
     Kind.CHECKIN_REMINDER: 1,
     Kind.LOVEMAP_STALE: 1,
     Kind.LOVEMAP_CATCHUP: 1,

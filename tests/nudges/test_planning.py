@@ -19,6 +19,7 @@ from nuzzle.nudges.planning import nudges_tick
 from nuzzle.nudges.services import nudge_enqueue, preferences_update, schedule_reset
 from tests.factories import new_user
 from tests.nudges.helpers import everyone, only_checks
+from tests.queries import capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -325,3 +326,28 @@ def test_small_batches_over_shared_due_times_plan_everyone_once_by_priority():
     )
     due = NudgeSchedule.objects.filter(user__in=people, enabled=True, next_due_at__lte=tick_at)
     assert not due.exists()
+
+
+def test_each_batch_of_the_tick_costs_the_same_few_queries_whatever_its_size():
+    # Per batch: the claim, the outbox history, the due rows, the outbox insert and the
+    # schedule update (the eligibility checks are the feature apps' and are replaced
+    # here; tests/nudges/test_eligibility.py counts theirs). Outside the batches: the
+    # final claim that finds nobody (and `SET jit` / `RESET jit` on PostgreSQL).
+    start = utc(2026, 11, 20, 8)
+    tick_at = utc(2026, 11, 20, 19)
+    people = [person("UTC", start) for _ in range(12)]
+
+    def queries(batch_size: int) -> tuple[int, int]:
+        NudgeSchedule.objects.filter(user__in=people).update(next_due_at=tick_at)
+        Nudge.objects.all().delete()
+        with only_checks(question_ready=everyone), time_machine.travel(tick_at, tick=False):
+            captured = capture_queries(lambda: nudges_tick(now=tick_at, batch_size=batch_size))
+        assert captured.result.planned == len(people)
+        # Each batch's transaction is a savepoint inside the test's own.
+        statements = [sql for sql in captured.sql if "SAVEPOINT" not in sql.upper()]
+        return len(statements), captured.result.batches
+
+    few, few_batches = queries(6)
+    many, many_batches = queries(2)
+    assert (few_batches, many_batches) == (2, 6)
+    assert (many - few) == 5 * (many_batches - few_batches)
