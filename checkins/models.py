@@ -46,11 +46,14 @@ class Visibility(models.TextChoices):
 
 
 class CheckinQuerySet(CoupleScopedQuerySet["Checkin"]):
-    def visible_to(self, user: User) -> CheckinQuerySet:
-        """Everything I wrote (any couple, any visibility) and what my partner shared
-        in our current couple. Private check-ins never reach the partner."""
-        partners = self.from_partner(user).filter(visibility=Visibility.SHARED)
-        return self.mine(user) | partners
+    def visible_to(self, user: User, **filters: Any) -> CheckinQuerySet:
+        """The check-ins `VisibleCheckin` (the database's who-sees-what view) gives
+        `user`, narrowed by `filters` on the view's columns (inside the view, so the
+        database reads only the rows asked for): everything I wrote (any couple, any
+        visibility) and what my partner shared in our current couple. Private
+        check-ins never reach the partner."""
+        seen = VisibleCheckin.objects.filter(viewer=user, **filters).values("checkin")
+        return self.filter(pk__in=seen)
 
 
 class Checkin(models.Model):
@@ -175,3 +178,93 @@ class CheckinResponse(models.Model):
 
     def __str__(self) -> str:
         return f"checkin response {self.pk}"
+
+
+# --- What the database defines (docs/architecture.md, rule 2) ----------------------------
+
+
+class VisibleCheckin(models.Model):
+    """Who may see which check-in: one row per (viewer, check-in) the viewer may see,
+    with the check-in's columns. A database view (`checkins_visiblecheckin`, migration
+    0004): mine in any couple and of any visibility, and my current partner's shared
+    ones in our current couple. Read-only; every read of check-ins starts here."""
+
+    pk = models.CompositePrimaryKey("viewer", "checkin")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    checkin = models.ForeignKey(
+        Checkin, on_delete=models.DO_NOTHING, db_column="id", related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    couple = models.ForeignKey(Couple, null=True, on_delete=models.DO_NOTHING, related_name="+")
+    local_date = models.DateField()
+    couple_date = models.DateField()
+    mood = models.PositiveSmallIntegerField()
+    energy = models.PositiveSmallIntegerField(null=True)
+    visibility = models.CharField(max_length=8)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "checkins_visiblecheckin"
+
+    def __str__(self) -> str:
+        return f"checkin {self.checkin_id} seen by user {self.viewer_id}"
+
+
+class VisibleResponse(models.Model):
+    """Who may see which response: mine, and my current partner's on a check-in of our
+    current couple. A database view (`checkins_visibleresponse`, migration 0004)."""
+
+    pk = models.CompositePrimaryKey("viewer", "response")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    response = models.ForeignKey(
+        CheckinResponse, on_delete=models.DO_NOTHING, db_column="id", related_name="+"
+    )
+    checkin = models.ForeignKey(Checkin, null=True, on_delete=models.DO_NOTHING, related_name="+")
+    checkin_date = models.DateField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    reaction = models.CharField(max_length=16, blank=True)
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "checkins_visibleresponse"
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} seen by user {self.viewer_id}"
+
+
+class ShowedUpMonth(models.Model):
+    """How many couple days of one month both partners of a couple shared a check-in
+    for. Kept exact by the database itself: a trigger on every insert, update and
+    delete of a check-in recounts its couple-month (migration 0004), so no write path
+    (a service, the admin, an account's deletion) can forget it, and "days both showed
+    up" reads a couple's few monthly rows instead of grouping its whole history.
+
+    No foreign key constraint to the couple: the trigger may recount a couple's month
+    in the same transaction that deletes the couple."""
+
+    couple = models.ForeignKey(
+        Couple, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()  # its first day
+    days = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["couple", "month"], name="showed_up_once_a_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"showed up {self.pk}"

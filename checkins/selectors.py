@@ -10,9 +10,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 
-from checkins.models import Checkin, CheckinAnswer, CheckinQuerySet, CheckinResponse, Visibility
+from checkins.models import (
+    Checkin,
+    CheckinAnswer,
+    CheckinQuerySet,
+    CheckinResponse,
+    ShowedUpMonth,
+    Visibility,
+    VisibleResponse,
+)
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import CoupleContext, couple_context
 from nuzzle.lib.sql import IdIn
@@ -21,14 +29,13 @@ from nuzzle.nudges.kinds import Context, Recipient
 
 
 def visible_responses(user: User) -> QuerySet[CheckinResponse]:
-    """Responses I may see: my own, and my current partner's on a check-in of our
-    current couple. An ex-partner's replies on my old check-ins are theirs, not mine:
-    after unpairing they are no longer shown."""
-    context = couple_context(user)
-    allowed = Q(author=user)
-    if context is not None:
-        allowed |= Q(author=context.partner, checkin__couple=context.couple)
-    return CheckinResponse.objects.filter(allowed).select_related("author").order_by("created_at")
+    """Responses I may see, as the database's `VisibleResponse` view says: my own, and
+    my current partner's on a check-in of our current couple. An ex-partner's replies
+    on my old check-ins are theirs, not mine: after unpairing they are no longer shown."""
+    seen = VisibleResponse.objects.filter(viewer=user).values("response")
+    return (
+        CheckinResponse.objects.filter(pk__in=seen).select_related("author").order_by("created_at")
+    )
 
 
 def _details(user: User) -> list[Prefetch]:
@@ -52,11 +59,12 @@ def _visible_between(
     (any couple, any visibility) and my partner's shared ones in our current couple,
     with a local date from `date_from` to `date_to` (either bound optional), newest
     couple day first (then newest local date, newest written)."""
-    queryset = Checkin.objects.visible_to(user)
+    dates: dict[str, date] = {}
     if date_from is not None:
-        queryset = queryset.filter(local_date__gte=date_from)
+        dates["local_date__gte"] = date_from
     if date_to is not None:
-        queryset = queryset.filter(local_date__lte=date_to)
+        dates["local_date__lte"] = date_to
+    queryset = Checkin.objects.visible_to(user, **dates)
     # By couple day: partners' check-ins of one couple day sit together (docs/days.md).
     return queryset.order_by("-couple_date", "-local_date", "-created_at", "-id")
 
@@ -192,19 +200,21 @@ RECENT_LIMIT = 6
 def days_both_showed_up(*, user: User, today: date | None = None) -> ShowedUp | None:
     """Couple days on which both partners shared a check-in in this couple: this month
     (the month of `today`, my couple day, by default the one I am living now) and all
-    time. A count that only grows: a check-in's couple day is fixed when written, and
-    missing a day never resets it. Private check-ins count nowhere the partner can see."""
+    time (one query). A count that only grows: a check-in's couple day is fixed when
+    written, and missing a day never resets it. Private check-ins count nowhere the
+    partner can see. `_days_both_shared` is the rule; the tallies are kept by the
+    database under the same rule (checkins migration 0004), and a test recomputes them."""
     context = couple_context(user)
     if context is None:
         return None
     if today is None:
         today = couple_day(local_date(user.timezone), user.timezone, context.couple.timezone)
-    both = _days_both_shared(Checkin.objects.filter(couple=context.couple))
-    totals = both.aggregate(
-        all_time=Count("couple_date"),
-        this_month=Count("couple_date", filter=Q(couple_date__gte=today.replace(day=1))),
-    )
-    return ShowedUp(this_month=totals["this_month"], all_time=totals["all_time"])
+    # The database keeps a tally per couple-month (`ShowedUpMonth`): a couple's few
+    # rows, not a grouping of its whole history.
+    months = ShowedUpMonth.objects.filter(couple=context.couple).values_list("month", "days")
+    this_month = today.replace(day=1)
+    tally = dict(months)
+    return ShowedUp(this_month=tally.get(this_month, 0), all_time=sum(tally.values()))
 
 
 def _days_both_shared(checkins: QuerySet[Checkin], *by: str) -> QuerySet[Checkin, Any]:

@@ -159,7 +159,7 @@ def checkin_respond(
     current couple may respond, only to a shared check-in: anything else is a 404
     (another couple's or a private check-in) or a 400 (your own).
     """
-    checkin = Checkin.objects.visible_to(user).filter(pk=checkin_id).first()
+    checkin = Checkin.objects.visible_to(user, checkin=checkin_id).first()
     if checkin is None:
         raise NotFound("No such check-in.")
     if checkin.author_id == user.pk:

@@ -39,10 +39,9 @@ GUESS_MAX_LENGTH = 1000
 
 
 class LovemapEntryQuerySet(CoupleScopedQuerySet["LovemapEntry"]):
-    """Love-map versions through couple scoping (`nuzzle.couples.scoping`): `mine(user)`
-    is every version I wrote, in any couple; `from_partner(user)` my partner's versions
-    written or last confirmed in our current couple, so a later couple never sees an
-    earlier couple's words."""
+    """`mine(user)` is every version I wrote, in any couple. My partner's are read only
+    through the `PartnerEntry` view: their versions written or last confirmed in our
+    current couple, so a later couple never sees an earlier couple's words."""
 
 
 class LovemapEntry(models.Model):
@@ -135,3 +134,42 @@ class LovemapReveal(models.Model):
 
     def __str__(self) -> str:
         return f"lovemap reveal {self.pk}"
+
+
+class PartnerEntry(models.Model):
+    """My current partner's love map as I may see it. A database view
+    (`lovemaps_partnerentry`, migration 0003), keyed by the viewer: their current
+    answers written or last confirmed in our current couple, each with my `status`
+    ("current": I revealed this version; "changed": an older one; "unseen"), and the
+    text, my guess and its rating only where current. Read-only; the partner's map is
+    read only through it."""
+
+    pk = models.CompositePrimaryKey("viewer", "entry")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    entry = models.ForeignKey(
+        LovemapEntry, on_delete=models.DO_NOTHING, db_column="id", related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    topic = models.ForeignKey(Prompt, on_delete=models.DO_NOTHING, related_name="+")
+    couple = models.ForeignKey(Couple, on_delete=models.DO_NOTHING, related_name="+")
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField()
+    stale_at = models.DateTimeField()
+    status = models.CharField(max_length=8)  # "unseen", "changed" or "current"
+    # NULL is "none" here, not "": sealed unless current (DJ001 is for tables).
+    text = models.TextField(null=True)  # noqa: DJ001
+    reveal_id = models.IntegerField(null=True)  # my reveal of this version
+    guess = models.TextField(null=True)  # noqa: DJ001
+    rating = models.CharField(max_length=16, null=True)  # noqa: DJ001
+
+    class Meta:
+        managed = False
+        db_table = "lovemaps_partnerentry"
+
+    def __str__(self) -> str:
+        return f"lovemap entry {self.entry_id} seen by user {self.viewer_id}"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from lovemaps.models import GuessRating, LovemapEntry, LovemapReveal
+from lovemaps.models import GuessRating, LovemapEntry, LovemapReveal, PartnerEntry
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.errors import Invalid, NotFound, as_invalid
@@ -117,9 +117,9 @@ def lovemap_reveal(*, user: User, topic_id: int, guess: str | None = None) -> Lo
         LovemapReveal(guess=guess).full_clean(
             exclude=["viewer", "entry", "topic", "couple", "revealed_at"], validate_unique=False
         )
-    entry = (
-        LovemapEntry.objects.from_partner(user).filter(topic_id=topic_id, is_current=True).first()
-    )
+    # What I may reveal is what the `PartnerEntry` view shows me of my partner's map.
+    shown = PartnerEntry.objects.filter(viewer=user, topic_id=topic_id).values("entry")
+    entry = LovemapEntry.objects.filter(pk__in=shown).first()
     if entry is None:
         raise NotFound("No such topic in your partner's map.")
     reveal, created = LovemapReveal.objects.get_or_create(

@@ -148,7 +148,7 @@ class QuestionListApi(APIView):
         page = paginator.paginate_queryset(
             selectors.question_history(user=user), request, view=self
         )
-        views = selectors.question_views_from_prefetched(user=user, questions=list(page or []))
+        views = selectors.question_views(user=user, rows=list(page or []))
         return paginator.get_paginated_response(QUESTION_OUTPUT.render_all(views, None))
 
 

@@ -187,7 +187,7 @@ class DailyQuestion(models.Model):
 
 
 class QuestionAnswerQuerySet(CoupleScopedQuerySet["QuestionAnswer"]):
-    couple_field = "question__couple"
+    pass
 
 
 class QuestionAnswer(models.Model):
@@ -214,7 +214,7 @@ class QuestionAnswer(models.Model):
 
 
 class QuestionReactionQuerySet(CoupleScopedQuerySet["QuestionReaction"]):
-    couple_field = "question__couple"
+    pass
 
 
 class QuestionReaction(models.Model):
@@ -237,3 +237,41 @@ class QuestionReaction(models.Model):
 
     def __str__(self) -> str:
         return f"question reaction {self.pk}"
+
+
+class VisibleQuestion(models.Model):
+    """The daily questions a person may see, each with what of the partner's answer they
+    may see. A database view (`prompts_visiblequestion`, migration 0006), keyed by the
+    viewer: every question of my current couple (`current`), with my answer and
+    reaction, whether my partner answered, and their answer and reaction only once the
+    question is revealed; and from couples I was in before, the questions I answered,
+    with my words only. The partner's text is sealed here, in the database: no read of
+    a question can carry it before both have answered."""
+
+    pk = models.CompositePrimaryKey("viewer", "question")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    question = models.ForeignKey(
+        DailyQuestion, on_delete=models.DO_NOTHING, db_column="id", related_name="+"
+    )
+    couple = models.ForeignKey("couples.Couple", on_delete=models.DO_NOTHING, related_name="+")
+    prompt = models.ForeignKey(Prompt, on_delete=models.DO_NOTHING, related_name="+")
+    couple_date = models.DateField()
+    status = models.CharField(max_length=8)
+    closes_at = models.DateTimeField()
+    revealed_at = models.DateTimeField(null=True)
+    current = models.BooleanField()  # a question of my current couple
+    # NULL is "none" here, not "": a view's outer joins say so (DJ001 is for tables).
+    my_answer = models.TextField(null=True)  # noqa: DJ001
+    partner_answered = models.BooleanField()
+    partner_answer = models.TextField(null=True)  # noqa: DJ001 (NULL until revealed)
+    my_reaction = models.CharField(max_length=16, null=True)  # noqa: DJ001
+    partner_reaction = models.CharField(max_length=16, null=True)  # noqa: DJ001 (as the answer)
+
+    class Meta:
+        managed = False
+        db_table = "prompts_visiblequestion"
+
+    def __str__(self) -> str:
+        return f"question {self.question_id} seen by user {self.viewer_id}"

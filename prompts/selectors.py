@@ -1,7 +1,8 @@
 """Reads for prompts: the check-in questions offered each day, the daily question as
-each partner may see it (`QuestionView`, the one place that decides what of a partner's
-answer leaves the server), when questions were revealed (the weekly recap) and the
-export of what I wrote. Who gets the daily question's nudges is prompts.eligibility."""
+each partner may see it (`QuestionView`, read from the database's `VisibleQuestion`
+view, the one place that decides what of a partner's answer leaves the server), when
+questions were revealed (the weekly recap) and the export of what I wrote. Who gets
+the daily question's nudges is prompts.eligibility."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from nuzzle.couples.models import Membership, User
+from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib.timezones import local_day_for
-from prompts.models import DailyQuestion, Prompt, QuestionAnswer, QuestionReaction
+from prompts.models import (
+    DailyQuestion,
+    Prompt,
+    QuestionAnswer,
+    QuestionReaction,
+    VisibleQuestion,
+)
 
 CHECKIN_QUESTIONS_PER_DAY = 3
 
@@ -57,10 +64,10 @@ def checkin_question_ids_for(*, day: date, locale: str = "en") -> list[int]:
 
 @dataclass(frozen=True)
 class QuestionView:
-    """A daily question as one partner may see it. This is the only place that decides
-    what of the partner's answer leaves the server: `partner_answer` is filled only
-    after both have answered. Pages, the API and emails format QuestionViews, never
-    raw answers."""
+    """A daily question as one partner may see it, made from a `VisibleQuestion` row:
+    the database view is the one place that decides what of the partner's answer
+    leaves the server (`partner_answer` is filled only after both have answered).
+    Pages, the API and emails format QuestionViews, never raw answers."""
 
     id: int
     date: dt.date  # the couple day the question belongs to
@@ -79,181 +86,91 @@ class QuestionView:
     earlier_couple: bool = False
 
 
-def question_view_from_prefetched(
-    question: DailyQuestion, user: User, now: datetime
-) -> QuestionView:
-    """A question already read with its answers and reactions prefetched (as
-    `question_list` and `question_history` read them) as `user` may see it: no query."""
-    context = couple_context(user)  # cached for the request: no query per question
-    return _view(
-        question,
-        answers={answer.author_id: answer.text for answer in question.answers.all()},
-        reactions={r.author_id: r.reaction for r in question.reactions.all()},
-        user=user,
-        now=now,
-        current=context is not None and question.couple_id == context.couple.pk,
-    )
-
-
-def _view(
-    question: DailyQuestion,
-    *,
-    answers: dict[int, str],
-    reactions: dict[int, str],
-    user: User,
-    now: datetime,
-    current: bool = True,
-) -> QuestionView:
-    answers = dict(answers)
-    mine = answers.pop(user.pk, None)
-    revealed = question.revealed_at is not None
-    if current:
-        partner_text = next(iter(answers.values()), None)
-        partner_reaction = next((r for a, r in reactions.items() if a != user.pk), None)
-        partner_answered = partner_text is not None
+def question_view_of(row: VisibleQuestion, user: User, now: datetime) -> QuestionView:
+    """One row of the `VisibleQuestion` view (read with its prompt) as a QuestionView:
+    no query. The view has already sealed the partner's answer and reaction; what is
+    decided here is only the state, whether it is closed, and which day of my own
+    calendar it sits on."""
+    revealed = row.revealed_at is not None
+    if row.current:
         closed = not revealed and (
-            question.status == DailyQuestion.Status.CLOSED or now >= question.closes_at
+            row.status == DailyQuestion.Status.CLOSED or now >= row.closes_at
         )
     else:
-        # A couple I am no longer in: my own words stay mine (docs/product.md), and nothing
-        # my ex-partner wrote leaves this function, not their answer, not their reaction.
-        # That they had answered is what the reveal says already; a question left
-        # unrevealed will never be answered now.
-        partner_text = partner_reaction = None
-        partner_answered = revealed
+        # A couple I am no longer in: the view carries my words only. A question left
+        # unrevealed there will never be answered now.
         closed = not revealed
     if revealed:
         state = "revealed"
-    elif mine is not None:
+    elif row.my_answer is not None:
         state = "waiting"
     else:
         state = "unanswered"
     context = couple_context(user)  # cached for the request: no query
-    day = question.couple_date
-    if context is not None and context.couple.pk == question.couple_id:
+    day = row.couple_date
+    if row.current and context is not None and context.couple.pk == row.couple_id:
         day = local_day_for(day, user.timezone, context.couple.timezone)
     return QuestionView(
-        id=question.pk,
-        date=question.couple_date,
+        id=row.question_id,
+        date=row.couple_date,
         day=day,
-        prompt=question.prompt,
+        prompt=row.prompt,
         state=state,
         closed=closed,
-        closes_at=question.closes_at,
-        revealed_at=question.revealed_at,
-        my_answer=mine,
-        partner_answered=partner_answered,
-        # Sealed until both have answered: the text never leaves this function before.
-        partner_answer=partner_text if revealed else None,
-        my_reaction=reactions.get(user.pk),
-        partner_reaction=partner_reaction if revealed else None,
-        earlier_couple=not current,
+        closes_at=row.closes_at,
+        revealed_at=row.revealed_at,
+        my_answer=row.my_answer,
+        partner_answered=row.partner_answered,
+        partner_answer=row.partner_answer,
+        my_reaction=row.my_reaction,
+        partner_reaction=row.partner_reaction,
+        earlier_couple=not row.current,
     )
 
 
-def _couple_questions(user: User) -> QuerySet[DailyQuestion]:
-    context = couple_context(user)
-    if context is None:
-        return DailyQuestion.objects.none()
+def _visible_questions(user: User, **filters: Any) -> QuerySet[VisibleQuestion]:
+    """The questions the view gives me (not the passed ones), with their prompts,
+    narrowed by `filters` on the view's columns."""
     return (
-        DailyQuestion.objects.filter(couple=context.couple)
+        VisibleQuestion.objects.filter(viewer=user, **filters)
         .exclude(status=DailyQuestion.Status.PASSED)
         .select_related("prompt")
-        .prefetch_related("answers", "reactions")
     )
 
 
-def question_list(*, user: User) -> QuerySet[DailyQuestion]:
-    """Our questions (not the passed ones), newest first; format with
-    question_views_from_prefetched."""
-    return _couple_questions(user).order_by("-couple_date", "-id")
+def question_list(*, user: User) -> QuerySet[VisibleQuestion]:
+    """Our current couple's questions (not the passed ones), newest first, each as I may
+    see it (one query); format with question_views."""
+    return _visible_questions(user, current=True).order_by("-couple_date", "-question_id")
 
 
-def question_history(*, user: User) -> QuerySet[DailyQuestion]:
-    """Every question I may look back on, newest first; format with
-    question_views_from_prefetched.
+def question_history(*, user: User) -> QuerySet[VisibleQuestion]:
+    """Every question I may look back on, newest first (one query, and one more for a
+    page's count, whatever the history's length); format with question_views.
 
     Our current couple's questions (not the passed ones), and from the couples I was
     in before, the ones I answered: what I wrote stays mine, in my history, after
-    unpairing and in a later couple (docs/product.md: Unpair). Nothing else of an
-    earlier couple is listed, and its answers and reactions are read only where they are
-    mine, so an ex-partner's words are never even fetched (the view drops them too).
-
-    Four queries with the count, whatever the history's length: the questions (of my
-    couples only: `couple_id IN (...)` keeps to the couple index), the pagination
-    count, answers and reactions."""
-    context = couple_context(user)
-    my_couples = Membership.objects.filter(user=user).values("couple_id")
-    i_answered = Exists(QuestionAnswer.objects.mine(user).filter(question=OuterRef("pk")))
-    kept = Q(i_answered)
-    if context is not None:
-        kept |= Q(couple=context.couple)
-    answers: QuerySet[QuestionAnswer] = QuestionAnswer.objects.mine_or_in_current_couple(user)
-    reactions: QuerySet[QuestionReaction] = QuestionReaction.objects.mine_or_in_current_couple(user)
-    return (
-        DailyQuestion.objects.filter(kept, couple__in=my_couples)
-        .exclude(status=DailyQuestion.Status.PASSED)
-        .select_related("prompt")
-        .prefetch_related(
-            Prefetch("answers", queryset=answers),
-            Prefetch("reactions", queryset=reactions),
-        )
-        .order_by("-couple_date", "-id")
-    )
-
-
-_ONE_VIEW = (
-    "id",
-    "couple_date",
-    "status",
-    "closes_at",
-    "revealed_at",
-    "prompt_id",
-    "prompt__text",
-    "prompt__dimension",
-    "prompt__depth",
-    "answers__author_id",
-    "answers__text",
-    "reactions__author_id",
-    "reactions__reaction",
-)
+    unpairing and in a later couple (docs/product.md: Unpair). The view carries
+    nothing else of an earlier couple: an ex-partner's words are never even read."""
+    return _visible_questions(user).order_by("-couple_date", "-question_id")
 
 
 def _one_view(user: User, **filters: Any) -> QuestionView | None:
-    """One of our (live) questions as `user` may see it, in ONE query: the question, its
-    prompt, answers and reactions joined (one of each per partner at most, so at most
-    four rows) instead of a query for each — the dashboard and every answer show one."""
-    context = couple_context(user)
-    if context is None:
+    """One of our (live) questions as `user` may see it, in one query."""
+    if couple_context(user) is None:
         return None
-    rows = list(
-        DailyQuestion.objects.filter(couple=context.couple, **filters)
-        .exclude(status=DailyQuestion.Status.PASSED)
-        .values_list(*_ONE_VIEW)
-    )
+    rows = list(_visible_questions(user, current=True, **filters)[:2])
     if not rows:
         return None
-    first = rows[0]
-    if any(row[0] != first[0] for row in rows):
+    if len(rows) > 1:
         raise ValueError("the filters matched more than one question")
-    question = DailyQuestion(
-        id=first[0],
-        couple_id=context.couple.pk,
-        couple_date=first[1],
-        status=first[2],
-        closes_at=first[3],
-        revealed_at=first[4],
-        prompt=Prompt(id=first[5], text=first[6], dimension=first[7], depth=first[8]),
-    )
-    answers = {row[9]: row[10] for row in rows if row[9] is not None}
-    reactions = {row[11]: row[12] for row in rows if row[11] is not None}
-    return _view(question, answers=answers, reactions=reactions, user=user, now=timezone.now())
+    return question_view_of(rows[0], user, timezone.now())
 
 
 def question_view_by_id(*, user: User, question_id: int) -> QuestionView | None:
     """One of our questions, by its id, as I may see it (one query), or None: another
     couple's is indistinguishable from none (404)."""
-    return _one_view(user, pk=question_id)
+    return _one_view(user, question_id=question_id)
 
 
 def question_view_today(*, user: User) -> QuestionView | None:
@@ -289,14 +206,14 @@ EARLIER_SHOWN = 3
 
 def question_page_today_and_earlier(*, user: User) -> QuestionPage:
     """What the question page shows: today's question and the earlier ones still open,
-    from one read of our newest questions (3 queries), plus whether today's pass is
+    from one read of our newest questions (1 query), plus whether today's pass is
     still available (1)."""
     context = couple_context(user)
     if context is None:
         return QuestionPage(today=None, earlier=[], can_pass=False)
     day = couple_day_today(user=user)
     newest = list(question_list(user=user)[: EARLIER_SHOWN + 1])
-    views = question_views_from_prefetched(user=user, questions=newest)
+    views = question_views(user=user, rows=newest)
     today = next((view for view in views if view.date == day), None)
     earlier = [
         view for view in views if view is not today and not view.closed and view.state != "revealed"
@@ -304,14 +221,11 @@ def question_page_today_and_earlier(*, user: User) -> QuestionPage:
     return QuestionPage(today=today, earlier=earlier, can_pass=not question_passed_today(user=user))
 
 
-def question_views_from_prefetched(
-    *, user: User, questions: list[DailyQuestion]
-) -> list[QuestionView]:
-    """Questions already read with their answers and reactions prefetched (a page of
-    `question_list` or `question_history`), each as I may see it, at one instant: no
-    query."""
+def question_views(*, user: User, rows: list[VisibleQuestion]) -> list[QuestionView]:
+    """Rows of `question_list` or `question_history` (a page of them), each as I may
+    see it, at one instant: no query."""
     now = timezone.now()
-    return [question_view_from_prefetched(question, user, now) for question in questions]
+    return [question_view_of(row, user, now) for row in rows]
 
 
 # A question is revealed while it is open: by the end of the third couple-day after its

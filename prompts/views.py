@@ -150,7 +150,7 @@ def question_history(request: HttpRequest) -> HttpResponse:
     context = couple_context(user)
     paginator = Paginator(selectors.question_history(user=user), HISTORY_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    views = selectors.question_views_from_prefetched(user=user, questions=list(page.object_list))
+    views = selectors.question_views(user=user, rows=list(page.object_list))
     return render(
         request,
         "prompts/history.html",

@@ -8,7 +8,8 @@ whatever the number of topics answered.
   weekly recap and the daily question's lean.
 - `export`: everything I wrote, for the export of my data.
 
-A read for one person starts from `LovemapEntry.objects.mine(user)` or
-`.from_partner(user)` (couple scoping, `nuzzle.couples.scoping`); those in `batch` read
-many people or couples at once, by their ids.
+A read for one person starts from `LovemapEntry.objects.mine(user)` (my own answers)
+or the `PartnerEntry` view (my partner's, as I may see them: the database decides the
+status and seals the text); those in `batch` read many people or couples at once, by
+their ids.
 """

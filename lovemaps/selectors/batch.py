@@ -12,7 +12,7 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from lovemaps.models import LovemapEntry
+from lovemaps.models import LovemapEntry, PartnerEntry
 from nuzzle.couples.models import Membership, User
 from nuzzle.lib import sql
 from nuzzle.nudges.kinds import Context, Recipient
@@ -39,14 +39,14 @@ def people_with_unseen_partner_changes(
     *, user_ids: Collection[int] | None = None
 ) -> QuerySet[Membership]:
     """Active memberships (of everyone, or of `user_ids`) whose person has partner
-    answers they have not revealed in their current version (new or changed),
+    answers they have not revealed in their current version (new or changed: not
+    "current" in the `PartnerEntry` view, as their map of their partner shows them),
     annotated with `unseen_count`. One query."""
     unseen = (
-        LovemapEntry.objects.filter(couple=OuterRef("couple"), is_current=True)
-        .exclude(author=OuterRef("user"))
-        .exclude(reveals__viewer=OuterRef("user"))
-        .values("couple")
-        .annotate(n=Count("id"))
+        PartnerEntry.objects.filter(viewer=OuterRef("user"))
+        .exclude(status="current")
+        .values("viewer")
+        .annotate(n=Count("entry"))
         .values("n")
     )
     memberships = Membership.objects.filter(ended_at__isnull=True)

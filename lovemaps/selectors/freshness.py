@@ -6,15 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
-from lovemaps.models import LovemapEntry
-from lovemaps.selectors.maps import newest_revealed_version, reveal_status
+from lovemaps.models import LovemapEntry, PartnerEntry
 from nuzzle.couples.models import User
-from nuzzle.couples.scoping import couple_context
 from prompts.models import Prompt
 
 
@@ -48,29 +45,31 @@ class Freshness:
 
 def freshness(*, user: User, now: datetime | None = None) -> Freshness:
     """Per domain: how many of my answers are stale, and how current I am on my
-    partner's map. One query: both our current answers (a few dozen rows each: domain,
-    versions, staleness), counted here."""
+    partner's map (my status on each of their answers, from the `PartnerEntry` view).
+    One query: both our current answers (a few dozen rows each), counted here."""
     now = now or timezone.now()
-    context = couple_context(user)
-    both = LovemapEntry.objects.mine(user) | LovemapEntry.objects.from_partner(user)
-    seen: Any = Value(None, output_field=IntegerField())
-    if context is not None:
-        # Only the partner's rows need the subquery.
-        seen = Case(
-            When(author=context.partner, then=newest_revealed_version(user, context)), default=None
-        )
     mine: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     partner: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for author_id, domain, version, stale_at, seen_version in (
-        both.filter(is_current=True)
-        .annotate(seen_version=seen)
-        .values_list("author_id", "topic__domain", "version", "stale_at", "seen_version")
-    ):
-        if author_id == user.pk:
+    my_answers = (
+        LovemapEntry.objects.mine(user)
+        .filter(is_current=True)
+        .annotate(
+            whose=Value("mine"),
+            state=Case(When(stale_at__lte=now, then=Value("stale")), default=Value("fresh")),
+        )
+        .values_list("whose", "topic__domain", "state")
+    )
+    partners = (
+        PartnerEntry.objects.filter(viewer=user)
+        .annotate(whose=Value("partner"))
+        .values_list("whose", "topic__domain", "status")
+    )
+    for whose, domain, state in my_answers.union(partners, all=True):
+        if whose == "mine":
             mine[domain]["total"] += 1
-            mine[domain]["stale"] += stale_at <= now
+            mine[domain]["stale"] += state == "stale"
         else:
-            partner[domain][reveal_status(version, seen_version)] += 1
+            partner[domain][state] += 1
     domains = [
         DomainFreshness(
             domain=value,

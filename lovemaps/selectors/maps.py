@@ -1,6 +1,6 @@
 """My map and my map of my partner. A status on one of my partner's answers (unseen,
-changed, current) comes from two versions read in SQL (the current one, the newest one
-I revealed) and is decided here, in `reveal_status`."""
+changed, current), and whether its text is shown, is decided by the database's
+`PartnerEntry` view (lovemaps migration 0003)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import (
-    F,
-    FilteredRelation,
-    IntegerField,
-    OuterRef,
     Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
 )
 from django.utils import timezone
 
-from lovemaps.models import LovemapEntry, LovemapReveal
+from lovemaps.models import LovemapEntry, LovemapReveal, PartnerEntry
 from lovemaps.selectors.topics import DOMAIN_ORDER, domain_order, lovemap_topics
 from nuzzle.couples.models import User
-from nuzzle.couples.scoping import CoupleContext, couple_context
+from nuzzle.couples.scoping import couple_context
 from prompts.models import Prompt
 
 # --- My map -------------------------------------------------------------------------
@@ -106,72 +98,30 @@ class PartnerTopic:
         return Guess(id=self.guess_id, guess=self.guess, rating=self.rating)
 
 
-def _partner_entries(user: User) -> QuerySet[LovemapEntry]:
-    """My partner's current answers in our couple, each annotated with `seen_version`:
-    the newest version of that topic I revealed (None: never). `reveal_status` turns the
-    two versions into my status; it is computed in Python, from one evaluation of the
-    subquery per answer (in SQL, each use of a status repeated it)."""
-    entries = LovemapEntry.objects.from_partner(user).filter(is_current=True)
-    context = couple_context(user)
-    if context is None:
-        # Empty (no partner), but shaped like the paired case, so callers need no
-        # special case.
-        return entries.annotate(seen_version=Value(None, output_field=IntegerField()))
-    return entries.annotate(seen_version=newest_revealed_version(user, context))
-
-
-def newest_revealed_version(user: User, context: CoupleContext) -> Subquery:
-    """For one of my partner's answers (the outer row): the newest version of its topic
-    I revealed in our couple, or NULL."""
-    seen = LovemapReveal.objects.filter(
-        viewer=user,
-        couple=context.couple,
-        entry__author=context.partner,
-        entry__topic=OuterRef("topic"),
-    ).order_by("-entry__version")
-    return Subquery(seen.values("entry__version")[:1])
-
-
-def reveal_status(version: int, seen_version: int | None) -> str:
-    """Mine on one of my partner's answers (its current `version`; `seen_version`, the
-    newest I revealed): never revealed, revealed as it is now, or revealed in an older
-    version."""
-    if seen_version is None:
-        return "unseen"
-    return "current" if seen_version == version else "changed"
-
-
 # What needs attention first: changed, then new to me, then what I know.
 STATUS_ORDER = {"changed": 0, "unseen": 1, "current": 2}
 
 
 def partner_map(*, user: User, domain: str = "") -> list[PartnerTopic]:
     """Every topic my partner answered (in one area, if given), changed first, with my
-    status; text only where `current`. One query: the answers with their topics, the
-    newest version I revealed, and my reveal (guess, rating) of the current version."""
-    entries = _partner_entries(user)
+    status; text only where `current`. One query on the `PartnerEntry` view, which
+    decides the status and seals the text (and my guess on it) where it is not
+    current."""
+    entries = PartnerEntry.objects.filter(viewer=user).select_related("topic")
     if domain:
         entries = entries.filter(topic__domain=domain)
-    rows = []
-    for entry in (
-        entries.select_related("topic")
-        .alias(mine=FilteredRelation("reveals", condition=Q(reveals__viewer=user)))
-        .annotate(mine_id=F("mine__id"), mine_guess=F("mine__guess"), mine_rating=F("mine__rating"))
-    ):
-        status = reveal_status(entry.version, entry.seen_version)  # type: ignore[attr-defined]
-        current = status == "current"
-        guess = entry.mine_guess if current else None
-        rows.append(
-            PartnerTopic(
-                topic=entry.topic,
-                status=status,
-                answer=entry.text if current else None,
-                updated_at=entry.created_at,
-                guess_id=entry.mine_id if guess else None,
-                guess=guess or None,
-                rating=(entry.mine_rating or None) if current else None,
-            )
+    rows = [
+        PartnerTopic(
+            topic=entry.topic,
+            status=entry.status,
+            answer=entry.text,
+            updated_at=entry.created_at,
+            guess_id=entry.reveal_id if entry.guess else None,
+            guess=entry.guess or None,
+            rating=entry.rating or None,
         )
+        for entry in entries
+    ]
     rows.sort(
         key=lambda row: (
             STATUS_ORDER[row.status],

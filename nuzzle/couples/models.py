@@ -234,3 +234,28 @@ class Invite(models.Model):
         if now >= self.expires_at:
             return Invite.Status.EXPIRED
         return Invite.Status.PENDING
+
+
+class Partnership(models.Model):
+    """Who is whose partner now: one row per person in an active couple, with their
+    partner and the couple. A database view (`couples_partnership`, migration 0004),
+    read-only: the who-sees-what views of the feature apps join it, so "my current
+    partner" is said once, in SQL, for the ORM and raw statements alike."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        related_name="partnership",
+    )
+    partner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    couple = models.ForeignKey(Couple, on_delete=models.DO_NOTHING, related_name="+")
+
+    class Meta:
+        managed = False
+        db_table = "couples_partnership"
+
+    def __str__(self) -> str:
+        return f"partnership of user {self.user_id}"

@@ -1,10 +1,12 @@
-"""Couple scoping, in one place.
+"""Couple scoping: who the requester's partner is, and their own words.
 
-Every selector of couple content starts here: `couple_context(user)` tells who the
-requester's partner is in their *active* couple (one query, cached on the user object
-for the rest of the request), and `CoupleScopedQuerySet` narrows any model that has
-`couple` and `author` foreign keys to what the requester may see. Views and APIs never
-filter by ids from the request without going through these.
+`couple_context(user)` tells who the requester's partner is in their *active* couple
+(one query, cached on the user object for the rest of the request): pages and APIs use
+it to say "you are not paired" and to name the partner. What a person may see of
+couple content is decided once, in the database: the who-sees-what views keyed by the
+viewer (`couples_partnership` and the views built on it, docs/architecture.md rule 2).
+`CoupleScopedQuerySet.mine(user)` is a person's own words, in any couple. Views and
+APIs never filter by ids from the request without going through these.
 """
 
 from __future__ import annotations
@@ -65,32 +67,12 @@ M = TypeVar("M", bound=models.Model)
 
 
 class CoupleScopedQuerySet(models.QuerySet[M, M]):
-    """For content with `author` (a user) and a couple it was written in: its own
-    `couple` field, or one reached through a relation (`couple_field`, e.g.
-    "question__couple" for an answer to a couple's daily question).
-
-    - `mine(user)`: everything the user wrote, in any couple (it stays theirs).
-    - `from_partner(user)`: what the partner wrote *in the current couple*; empty when
-      unpaired. Feature apps narrow this further (e.g. shared only).
-    - `mine_or_in_current_couple(user)`: mine anywhere, and both partners' in the
-      current couple (what a page may fetch before its own rules, such as sealing,
-      decide what to show).
-    """
-
-    couple_field = "couple"
+    """For content with an `author` (a user): `mine(user)` is everything the user
+    wrote, in any couple (it stays theirs: their history, their export, their own
+    edits). What anyone else may see of it is not decided here but by the database's
+    who-sees-what views (docs/architecture.md, rule 2), read through their unmanaged
+    models: `checkins.VisibleCheckin` and `VisibleResponse`, `prompts.VisibleQuestion`,
+    `lovemaps.PartnerEntry`, all built on `couples.Partnership`."""
 
     def mine(self, user: User) -> Self:
         return self.filter(author=user)
-
-    def from_partner(self, user: User) -> Self:
-        context = couple_context(user)
-        if context is None:
-            return self.none()
-        return self.filter(**{self.couple_field: context.couple}, author=context.partner)
-
-    def mine_or_in_current_couple(self, user: User) -> Self:
-        context = couple_context(user)
-        readable = models.Q(author=user)
-        if context is not None:
-            readable |= models.Q(**{self.couple_field: context.couple})
-        return self.filter(readable)

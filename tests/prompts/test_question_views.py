@@ -1,6 +1,6 @@
 """The one-query question views (prompts.selectors.question_view_by_id and
-question_view_today): exactly what question_views_from_prefetched makes from the
-prefetched question, in one query."""
+question_view_today): exactly what the list (question_list + question_views) says of
+the same question, in one query."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ def question(cast, same_couple_day):
 
 
 def reference(user, question_id):
-    """What the prefetching path (question_list + question_views_from_prefetched) says."""
-    found = selectors.question_list(user=fresh(user)).get(pk=question_id)
-    return selectors.question_views_from_prefetched(user=user, questions=[found])[0]
+    """What the list path (question_list + question_views) says."""
+    found = selectors.question_list(user=fresh(user)).get(question_id=question_id)
+    return selectors.question_views(user=user, rows=[found])[0]
 
 
 def same(a, b):
