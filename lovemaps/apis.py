@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lovemaps import services
+from lovemaps import services, statements
 from lovemaps.models import (
     ANSWER_MAX_LENGTH,
     GUESS_MAX_LENGTH,
@@ -22,7 +23,14 @@ from lovemaps.selectors.freshness import DomainFreshness, Freshness, freshness
 from lovemaps.selectors.maps import MyTopic, PartnerTopic, my_map, partner_map
 from lovemaps.selectors.topics import lovemap_topics
 from nuzzle.couples.auth import requester
-from nuzzle.lib.api import Output, PageQuerySerializer, Pagination, WordsField, paginated
+from nuzzle.lib.api import (
+    Output,
+    PageQuerySerializer,
+    Pagination,
+    WordsField,
+    json_text,
+    paginated,
+)
 from nuzzle.lib.errors import NotFound
 from prompts.models import Prompt
 
@@ -197,9 +205,11 @@ class LovemapPartnerApi(APIView):
         responses={200: PartnerTopicOutputSerializer(many=True)},
         summary="My map of my partner (text only for topics I'm current on)",
     )
-    def get(self, request: Request) -> Response:
-        rows = partner_map(user=requester(request))
-        return Response(PARTNER_TOPIC_OUTPUT.render_all(rows, None))
+    def get(self, request: Request) -> HttpResponse:
+        user = requester(request)
+        if statements.PARTNER_MAP.available():
+            return json_text(statements.partner_map_json(user=user))
+        return Response(PARTNER_TOPIC_OUTPUT.render_all(partner_map(user=user), None))
 
 
 class LovemapRevealApi(APIView):

@@ -114,7 +114,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Django's backend, but the health check (`SELECT 1` before a request's first
+    # query) runs only on a connection idle for more than DB_HEALTH_CHECK_IDLE seconds
+    # (nuzzle/lib/db/postgresql/base.py; 0 checks before every request, as Django does).
+    DATABASES["default"]["ENGINE"] = "nuzzle.lib.db.postgresql"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DB_HEALTH_CHECK_IDLE = env.float("DB_HEALTH_CHECK_IDLE", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker ---------------------------------------------
