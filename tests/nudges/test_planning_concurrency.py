@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import transaction
 
+from nuzzle.nudges import planning
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.models import Nudge
 from nuzzle.nudges.planning import nudges_tick
@@ -52,7 +53,10 @@ def _people(count: int) -> list:
     return people
 
 
-def test_lanes_split_the_due_people_between_threads_and_plan_each_once():
+def test_lanes_split_the_due_people_between_threads_and_plan_each_once(monkeypatch):
+    # Lanes take blocks of consecutive user ids; blocks of one here, so that 41 people
+    # with consecutive ids reach all three lanes.
+    monkeypatch.setattr(planning, "LANE_BLOCK", 1)
     now = datetime(2026, 11, 20, 19, 0, tzinfo=UTC)
     people = _people(41)
     threads: set[str] = set()
@@ -87,3 +91,23 @@ def test_inside_a_transaction_the_tick_runs_one_lane_in_the_callers_thread():
 
     assert (result.people, result.planned) == (5, 5)
     assert threads == {threading.current_thread().name}
+
+
+def test_lanes_take_blocks_of_consecutive_user_ids():
+    now = datetime(2026, 11, 20, 19, 0, tzinfo=UTC)
+    people = _people(6)
+    lanes_of: dict[int, str] = {}
+
+    def everyone_here(recipients, at):
+        lanes_of.update({r.user_id: threading.current_thread().name for r in recipients})
+        return everyone(recipients, at)
+
+    with only_checks(question_ready=everyone_here):
+        result = nudges_tick(now=now, batch_size=4, lanes=2)
+
+    assert (result.people, result.planned) == (6, 6)
+    for person in people:  # the same block, the same lane
+        same_block = [
+            p.pk for p in people if p.pk // planning.LANE_BLOCK == person.pk // planning.LANE_BLOCK
+        ]
+        assert {lanes_of[pk] for pk in same_block} == {lanes_of[person.pk]}
