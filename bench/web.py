@@ -70,6 +70,7 @@ ROWS = {
     "checkin-put": "check-in PUT",
     "answer-post": "answer POST",
     "lovemap-partner": "love-map partner list",
+    "checkin-list": "check-in list",
 }
 BASELINE = {"L0", "L1"}  # served by the server without middleware
 ANSWER_TEXT = "Probably the long walk on Sunday, and the soup after it."
@@ -182,6 +183,8 @@ def requests_for(row: str, people: list[Person]) -> list[str]:
         return [_raw("GET", "/api/v1/dashboard", token(p)) for p in people]
     if row == "lovemap-partner":
         return [_raw("GET", "/api/v1/lovemap/partner", token(p)) for p in people]
+    if row == "checkin-list":
+        return [_raw("GET", "/api/v1/checkins", token(p)) for p in people]
     if row == "checkin-put":
         questions = _checkin_questions()
         out = []

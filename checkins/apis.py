@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from checkins import selectors, services
+from checkins import selectors, services, statements
 from checkins.models import (
     ANSWER_MAX_LENGTH,
     REPLY_MAX_LENGTH,
@@ -21,6 +22,7 @@ from checkins.models import (
     Visibility,
 )
 from checkins.selectors import Today
+from checkins.statements import RenderedCheckin
 from nuzzle.couples.auth import requester
 from nuzzle.couples.models import User
 from nuzzle.couples.selectors import couple_day_today
@@ -30,6 +32,9 @@ from nuzzle.lib.api import (
     Pagination,
     StrictIntegerField,
     WordsField,
+    json_text,
+    page_bounds,
+    page_json,
     paginated,
 )
 from prompts.models import Prompt
@@ -96,7 +101,7 @@ CHECKIN_OUTPUT = Output[Checkin, User](
     ),
     updated_at=(serializers.DateTimeField(), lambda checkin, _: checkin.updated_at.isoformat()),
 )
-TODAY_OUTPUT = Output[Today, User](
+TODAY_OUTPUT = Output[Today[Any], User](
     "CheckinTodayOutputSerializer",
     date=(
         serializers.DateField(help_text="My local date."),
@@ -111,7 +116,7 @@ TODAY_OUTPUT = Output[Today, User](
     ),
     mine=(
         CHECKIN_OUTPUT.serializer(allow_null=True),
-        lambda today, user: CHECKIN_OUTPUT.render(today.mine, user) if today.mine else None,
+        lambda today, user: checkin_payload(today.mine, user) if today.mine else None,
     ),
     partner_date=(
         serializers.DateField(
@@ -124,7 +129,7 @@ TODAY_OUTPUT = Output[Today, User](
         CHECKIN_OUTPUT.serializer(
             allow_null=True, help_text="Null unless shared for the same couple day."
         ),
-        lambda today, user: CHECKIN_OUTPUT.render(today.partner, user) if today.partner else None,
+        lambda today, user: checkin_payload(today.partner, user) if today.partner else None,
     ),
 )
 CheckinQuestionOutputSerializer = QUESTION_OUTPUT.serializer
@@ -134,12 +139,15 @@ CheckinOutputSerializer = CHECKIN_OUTPUT.serializer
 CheckinTodayOutputSerializer = TODAY_OUTPUT.serializer
 
 
-def checkin_payload(checkin: Checkin, user: User) -> dict[str, Any]:
-    """A check-in as `user` sees it, from its prefetched answers and responses."""
+def checkin_payload(checkin: Checkin | RenderedCheckin, user: User) -> dict[str, Any]:
+    """A check-in as `user` sees it, from its prefetched answers and responses, or as
+    the database rendered it (the dashboard's statement) for the same user."""
+    if isinstance(checkin, RenderedCheckin):
+        return checkin.payload
     return CHECKIN_OUTPUT.render(checkin, user)
 
 
-def today_payload(today: Today, user: User) -> dict[str, Any]:
+def today_payload(today: Today[Any], user: User) -> dict[str, Any]:
     return TODAY_OUTPUT.render(today, user)
 
 
@@ -178,17 +186,24 @@ class CheckinTodayApi(APIView):
         responses={200: CheckinOutputSerializer, 201: CheckinOutputSerializer},
         summary="Check in for my local today (create or update)",
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: Request) -> HttpResponse:
         user = requester(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.checkin_submit(
-            user=user,
-            mood=data.validated_data["mood"],
-            energy=data.validated_data.get("energy"),
-            answers=[services.AnswerInput(**a) for a in data.validated_data.get("answers", [])],
-            visibility=data.validated_data["visibility"],
-        )
+        given = {
+            "user": user,
+            "mood": data.validated_data["mood"],
+            "energy": data.validated_data.get("energy"),
+            "answers": [services.AnswerInput(**a) for a in data.validated_data.get("answers", [])],
+            "visibility": data.validated_data["visibility"],
+        }
+        if statements.CHECKIN_WRITE.available():
+            written = services.checkin_submit_rendered(**given)
+            return json_text(
+                written.payload,
+                status.HTTP_201_CREATED if written.created else status.HTTP_200_OK,
+            )
+        result = services.checkin_submit(**given)
         checkin = selectors.checkin_details(user=user, checkin=result.checkin)
         return Response(
             checkin_payload(checkin, user),
@@ -212,18 +227,21 @@ class CheckinListApi(APIView):
         responses={200: paginated(CheckinOutputSerializer, name="PaginatedCheckinList")},
         summary="Mine and my partner's shared check-ins, newest first",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         user = requester(request)
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        queryset = selectors.checkin_list(
-            user=user,
-            date_from=filters.validated_data.get("from"),
-            date_to=filters.validated_data.get("to"),
-        )
+        date_from, date_to = filters.validated_data.get("from"), filters.validated_data.get("to")
         paginator = Pagination()
-        page = paginator.paginate_queryset(queryset, request, view=self) or []
-        return paginator.get_paginated_response([checkin_payload(c, user) for c in page])
+        if statements.CHECKIN_PAGE.available():
+            size, offset = page_bounds(paginator, request, filters.validated_data.get("page", 1))
+            page = statements.checkin_page_json(
+                user=user, date_from=date_from, date_to=date_to, size=size, offset=offset
+            )
+            return page_json(paginator, request, count=page.count, results=page.results)
+        queryset = selectors.checkin_list(user=user, date_from=date_from, date_to=date_to)
+        rows = paginator.paginate_queryset(queryset, request, view=self) or []
+        return paginator.get_paginated_response([checkin_payload(c, user) for c in rows])
 
 
 class CheckinResponseCreateApi(APIView):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 
@@ -34,7 +34,9 @@ def visible_responses(user: User) -> QuerySet[CheckinResponse]:
     on my old check-ins are theirs, not mine: after unpairing they are no longer shown."""
     seen = VisibleResponse.objects.filter(viewer=user).values("response")
     return (
-        CheckinResponse.objects.filter(pk__in=seen).select_related("author").order_by("created_at")
+        CheckinResponse.objects.filter(pk__in=seen)
+        .select_related("author")
+        .order_by("created_at", "id")
     )
 
 
@@ -89,16 +91,33 @@ def checkin_details(*, user: User, checkin: Checkin) -> Checkin:
     return checkin
 
 
+class SeenCheckin(Protocol):
+    """What the day rules read of a check-in: a `Checkin`, or one the database has
+    already rendered for the API (`checkins.statements.RenderedCheckin`). Typed `Any`:
+    a model's fields are descriptors to the type checker."""
+
+    pk: Any
+    author_id: Any
+    couple_id: Any
+    local_date: Any
+    couple_date: Any
+    mood: Any
+    created_at: Any
+
+
+C = TypeVar("C", bound=SeenCheckin)
+
+
 @dataclass(frozen=True)
-class Today:
+class Today(Generic[C]):
     """The two "today" cards (docs/days.md): my check-in for my own local today, and my
     partner's shared check-in for the same couple day, whatever their local date."""
 
     date: datetime.date  # my local date
     couple_date: datetime.date  # the couple day my today belongs to
-    mine: Checkin | None
+    mine: C | None
     partner_date: datetime.date | None  # my partner's local date of that couple day
-    partner: Checkin | None
+    partner: C | None
     # My partner has already shared a check-in for a later couple day: their day moved
     # on before mine (it shows here once mine does).
     partner_ahead: bool = False
@@ -109,7 +128,7 @@ class Today:
 _PAIRING_MARGIN = timedelta(days=2)
 
 
-def _today_of(user: User, checkins: list[Checkin]) -> Today:
+def _today_of(user: User, checkins: Sequence[C]) -> Today[C]:
     """The cards from a window of visible check-ins, newest first. Once I have checked
     in, my today's couple day is the one my check-in counts toward (it never moves,
     even if a zone changed since), so both cards always show the same couple day and
@@ -152,7 +171,7 @@ def _today_of(user: User, checkins: list[Checkin]) -> Today:
     )
 
 
-def checkin_today(*, user: User) -> Today:
+def checkin_today(*, user: User) -> Today[Checkin]:
     """My check-in for my today and my partner's shared one for the same couple day."""
     my_date = local_date(user.timezone)
     window = checkin_list(
@@ -175,21 +194,21 @@ class ShowedUp:
 
 
 @dataclass(frozen=True)
-class RecentDay:
+class RecentDay(Generic[C]):
     """Check-ins of one couple day, under the date that day has in my own calendar."""
 
     date: date
-    checkins: list[Checkin]  # mine first
+    checkins: list[C]  # mine first
 
 
 @dataclass(frozen=True)
-class CheckinOverview:
+class CheckinOverview(Generic[C]):
     """What the dashboard needs from check-ins, read with a fixed number of queries."""
 
-    today: Today
+    today: Today[C]
     moods: list[MoodDay]  # oldest first, ending on my today
-    recent: list[Checkin]  # before today, newest first
-    recent_days: list[RecentDay]  # the same, grouped by couple day, newest first
+    recent: list[C]  # before today, newest first
+    recent_days: list[RecentDay[C]]  # the same, grouped by couple day, newest first
     showed_up: ShowedUp | None  # None when unpaired
 
 
@@ -290,24 +309,25 @@ def checkin_days(*, user: User, checkins: Sequence[Checkin]) -> list[RecentDay]:
     return days
 
 
-def checkin_overview(*, user: User) -> CheckinOverview:
-    """Today, the last 30 days of moods and recent history from one windowed read,
-    the details (answers, responses) of the few check-ins shown from two more, and
-    the showed-up counts from one aggregate.
-
-    Only the check-ins on show (today's two and the recent ones) get their details:
-    the window holds up to 60, and building answers and responses for all of them
-    was most of the dashboard's time. A partner's check-in for a couple day after my
-    today (their day has moved on before mine) waits until mine does."""
+def overview_window(user: User) -> tuple[date, date]:
+    """The local dates whose check-ins `overview_of` needs: the chart's 30 days and the
+    margins that pair partners' days (a couple of days either side)."""
     my_date = local_date(user.timezone)
-    first = my_date - timedelta(days=MOOD_DAYS) - _PAIRING_MARGIN
-    window = list(_visible_between(user, first, my_date + _PAIRING_MARGIN))
-    today = _today_of(user, window)
+    return my_date - timedelta(days=MOOD_DAYS) - _PAIRING_MARGIN, my_date + _PAIRING_MARGIN
+
+
+def overview_of(user: User, window: Sequence[Any], showed_up: ShowedUp | None) -> CheckinOverview:
+    """Today, the last 30 days of moods and recent history from a window of visible
+    check-ins (`overview_window`, newest couple day first), with no query: the pure
+    part of `checkin_overview`, also used on check-ins the database has rendered
+    (nuzzle/dashboard/statements.py). Items need `pk`, `author_id`, `couple_id`,
+    `local_date`, `couple_date`, `mood` and `created_at`.
+
+    A partner's check-in for a couple day after my today (their day has moved on
+    before mine) waits until mine does."""
+    my_date = local_date(user.timezone)
+    today = _today_of(user, list(window))
     context = couple_context(user)
-    # Every check-in here is mine or my current partner's: no need to read the authors.
-    people = {user.pk: user, **({context.partner.pk: context.partner} if context else {})}
-    for checkin in window:
-        checkin.author = people[checkin.author_id]
     placed = _my_calendar(user, context, today)
     days = {checkin.pk: placed(checkin) for checkin in window}
     by_day: dict[date, dict[str, int]] = {}
@@ -330,7 +350,6 @@ def checkin_overview(*, user: User) -> CheckinOverview:
         key=lambda c: (days[c.pk], c.author_id == user.pk, c.created_at, c.pk),
         reverse=True,
     )[:RECENT_LIMIT]
-    prefetch_related_objects([*shown_today, *earlier], *_details(user))
     recent_days: list[RecentDay] = []
     for checkin in earlier:
         if not recent_days or recent_days[-1].date != days[checkin.pk]:
@@ -341,7 +360,29 @@ def checkin_overview(*, user: User) -> CheckinOverview:
         moods=moods,
         recent=earlier,
         recent_days=recent_days,
-        showed_up=days_both_showed_up(user=user, today=today.couple_date),
+        showed_up=showed_up,
+    )
+
+
+def checkin_overview(*, user: User) -> CheckinOverview[Checkin]:
+    """Today, the last 30 days of moods and recent history (`overview_of`) from one
+    windowed read, the details (answers, responses) of the few check-ins shown from two
+    more, and the showed-up counts from one.
+
+    Only the check-ins on show (today's two and the recent ones) get their details:
+    the window holds up to 60, and building answers and responses for all of them
+    was most of the dashboard's time."""
+    window = list(_visible_between(user, *overview_window(user)))
+    context = couple_context(user)
+    # Every check-in here is mine or my current partner's: no need to read the authors.
+    people = {user.pk: user, **({context.partner.pk: context.partner} if context else {})}
+    for checkin in window:
+        checkin.author = people[checkin.author_id]
+    overview = overview_of(user, window, None)
+    shown = [c for c in (overview.today.mine, overview.today.partner) if c is not None]
+    prefetch_related_objects([*shown, *overview.recent], *_details(user))
+    return replace(
+        overview, showed_up=days_both_showed_up(user=user, today=overview.today.couple_date)
     )
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
+from checkins import statements
 from checkins.models import Checkin, CheckinAnswer, CheckinResponse, Reaction, Visibility
-from nuzzle.couples.models import User
+from nuzzle.couples.models import Couple, User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, as_invalid
 from nuzzle.lib.timezones import couple_day, local_date
@@ -47,6 +50,58 @@ def _validate_answers(answers: list[AnswerInput], allowed_ids: list[int]) -> lis
     return kept
 
 
+@dataclass(frozen=True)
+class _Submission:
+    """A check-in to write, validated: for the requester's local today, counted toward
+    its couple day (docs/days.md)."""
+
+    today: date
+    couple: Couple | None
+    shared_day: date
+    answers: list[AnswerInput]
+
+
+def _submission(
+    user: User, mood: int, energy: int | None, answers: list[AnswerInput], visibility: str
+) -> _Submission:
+    today = local_date(user.timezone)
+    context = couple_context(user)
+    shared_day = couple_day(today, user.timezone, context.couple.timezone) if context else today
+    allowed = checkin_question_ids_for(day=shared_day)
+    kept = _validate_answers(answers, allowed)
+    candidate = Checkin(
+        local_date=today, couple_date=shared_day, mood=mood, energy=energy, visibility=visibility
+    )
+    # Field validation only: Django checks each CheckConstraint with a query of its own,
+    # and the fields' validators already say the same (mood and energy 1-5, visibility
+    # one of two); the constraints stay the database's last word on the write.
+    with as_invalid():
+        candidate.full_clean(
+            exclude=["author", "couple"], validate_unique=False, validate_constraints=False
+        )
+        for position, answer in enumerate(kept):
+            # The question is one of today's (checked above): no query to look it up again.
+            CheckinAnswer(
+                prompt_id=answer.question_id, text=answer.text, position=position
+            ).full_clean(
+                exclude=["checkin", "prompt"], validate_unique=False, validate_constraints=False
+            )
+    return _Submission(
+        today=today,
+        couple=context.couple if context else None,
+        shared_day=shared_day,
+        answers=kept,
+    )
+
+
+def _later_conflict(later: date, user: User) -> Conflict:
+    return Conflict(
+        f"You have already checked in for {later:%A} {later.day} {later:%B}, a later "
+        f"day than today in {user.timezone}. Past days can't be changed: your next "
+        "check-in opens when a new day begins for you."
+    )
+
+
 def checkin_submit(
     *,
     user: User,
@@ -66,35 +121,8 @@ def checkin_submit(
     The check-in counts toward the couple day its local day belongs to (docs/days.md),
     fixed when it is first written in its couple: an edit never moves it.
     """
-    today = local_date(user.timezone)
-    context = couple_context(user)
-    shared_day = couple_day(today, user.timezone, context.couple.timezone) if context else today
-    allowed = checkin_question_ids_for(day=shared_day)
-    kept = _validate_answers(answers or [], allowed)
-    candidate = Checkin(
-        author=user,
-        couple=context.couple if context else None,
-        local_date=today,
-        couple_date=shared_day,
-        mood=mood,
-        energy=energy,
-        visibility=visibility,
-    )
-    # Field validation only: Django checks each CheckConstraint with a query of its own,
-    # and the fields' validators already say the same (mood and energy 1-5, visibility
-    # one of two); the constraints stay the database's last word on the write.
-    with as_invalid():
-        candidate.full_clean(
-            exclude=["author", "couple"], validate_unique=False, validate_constraints=False
-        )
-        for position, answer in enumerate(kept):
-            # The question is one of today's (checked above): no query to look it up again.
-            CheckinAnswer(
-                prompt_id=answer.question_id, text=answer.text, position=position
-            ).full_clean(
-                exclude=["checkin", "prompt"], validate_unique=False, validate_constraints=False
-            )
-
+    given = _submission(user, mood, energy, answers or [], visibility)
+    today, shared_day, kept = given.today, given.shared_day, given.answers
     with transaction.atomic():
         later = (
             Checkin.objects.mine(user)
@@ -103,16 +131,12 @@ def checkin_submit(
             .first()
         )
         if later is not None:
-            raise Conflict(
-                f"You have already checked in for {later:%A} {later.day} {later:%B}, a later "
-                f"day than today in {user.timezone}. Past days can't be changed: your next "
-                "check-in opens when a new day begins for you."
-            )
+            raise _later_conflict(later, user)
         checkin, created = Checkin.objects.select_for_update().get_or_create(
             author=user,
             local_date=today,
             defaults={
-                "couple": candidate.couple,
+                "couple": given.couple,
                 "couple_date": shared_day,
                 "mood": mood,
                 "energy": energy,
@@ -123,8 +147,8 @@ def checkin_submit(
             checkin.mood, checkin.energy, checkin.visibility = mood, energy, visibility
             # A check-in written while unpaired joins the couple formed later that day
             # (and its couple day with it); one written in a couple never moves.
-            if checkin.couple_id is None and candidate.couple is not None:
-                checkin.couple = candidate.couple
+            if checkin.couple_id is None and given.couple is not None:
+                checkin.couple = given.couple
                 checkin.couple_date = shared_day
             checkin.save(
                 update_fields=[
@@ -148,6 +172,44 @@ def checkin_submit(
         "checkin %s: checkin=%s user=%s", "created" if created else "updated", checkin.pk, user.pk
     )
     return SubmitResult(checkin=checkin, created=created)
+
+
+@dataclass(frozen=True)
+class RenderedSubmit:
+    payload: str  # the check-in as the API shows it (checkins.apis.CHECKIN_OUTPUT)
+    created: bool
+
+
+def checkin_submit_rendered(
+    *,
+    user: User,
+    mood: int,
+    energy: int | None = None,
+    answers: list[AnswerInput] | None = None,
+    visibility: str = Visibility.SHARED,
+) -> RenderedSubmit:
+    """`checkin_submit` for the API on PostgreSQL: the same validation, then the write,
+    the activity mark and the read-back as one prepared statement
+    (`statements.CHECKIN_WRITE`), which answers with the check-in as the API shows
+    it. A PostgreSQL test holds the two paths to the same rows and the same reply."""
+    given = _submission(user, mood, energy, answers or [], visibility)
+    written = statements.checkin_write(
+        user=user,
+        today=given.today,
+        couple_id=given.couple.pk if given.couple else None,
+        couple_date=given.shared_day,
+        mood=mood,
+        energy=energy,
+        visibility=visibility,
+        answers=[(a.question_id, a.text) for a in given.answers],
+        now=timezone.now(),
+    )
+    if written.later is not None:
+        raise _later_conflict(written.later, user)
+    if written.payload is None:  # for the type checker: a row is written when not later
+        raise RuntimeError("the check-in write returned no row")
+    logger.info("checkin %s: user=%s", "created" if written.created else "updated", user.pk)
+    return RenderedSubmit(payload=written.payload, created=written.created)
 
 
 def checkin_respond(

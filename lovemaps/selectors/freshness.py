@@ -4,6 +4,7 @@ on my partner's map (the overview page, the dashboard and the API)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,8 +49,6 @@ def freshness(*, user: User, now: datetime | None = None) -> Freshness:
     partner's map (my status on each of their answers, from the `PartnerEntry` view).
     One query: both our current answers (a few dozen rows each), counted here."""
     now = now or timezone.now()
-    mine: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    partner: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     my_answers = (
         LovemapEntry.objects.mine(user)
         .filter(is_current=True)
@@ -64,12 +63,23 @@ def freshness(*, user: User, now: datetime | None = None) -> Freshness:
         .annotate(whose=Value("partner"))
         .values_list("whose", "topic__domain", "status")
     )
-    for whose, domain, state in my_answers.union(partners, all=True):
+    return freshness_of(
+        (whose, domain, state, 1) for whose, domain, state in my_answers.union(partners, all=True)
+    )
+
+
+def freshness_of(counts: Iterable[tuple[str, str, str, int]]) -> Freshness:
+    """Freshness from counted answers, no query: `(whose, domain, state, how many)`,
+    whose "mine" (state "stale" or "fresh") or "partner" (state: my status on their
+    answer, as the `PartnerEntry` view says). Also fed by the dashboard's statement."""
+    mine: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    partner: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for whose, domain, state, count in counts:
         if whose == "mine":
-            mine[domain]["total"] += 1
-            mine[domain]["stale"] += state == "stale"
+            mine[domain]["total"] += count
+            mine[domain]["stale"] += count if state == "stale" else 0
         else:
-            partner[domain][state] += 1
+            partner[domain][state] += count
     domains = [
         DomainFreshness(
             domain=value,

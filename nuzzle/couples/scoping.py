@@ -56,6 +56,13 @@ def couple_context(user: User | AnonymousUser) -> CoupleContext | None:
     return context
 
 
+def remember_couple_context(user: User, context: CoupleContext | None) -> None:
+    """Cache a context read another way (a hot endpoint's one statement reads it with
+    everything else) so that `couple_context(user)` costs no query for the rest of the
+    request. Its couple and partner carry the fields that statement reads."""
+    setattr(user, _CACHE_ATTR, context)
+
+
 def forget_couple_context(*users: Any) -> None:
     """Drop the cached context after pairing or unpairing changed it."""
     for user in users:

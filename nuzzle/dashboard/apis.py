@@ -85,7 +85,7 @@ class DashboardApi(APIView):
     @extend_schema(responses={200: OutputSerializer}, summary="Us today")
     def get(self, request: Request) -> Response:
         user = requester(request)
-        dashboard = services.dashboard_for_today(user=user)
+        dashboard = services.dashboard_for_today(user=user, rendered=True)
         return Response(DASHBOARD_OUTPUT.render(dashboard, user))
 
 

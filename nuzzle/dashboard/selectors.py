@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from checkins.selectors import CheckinOverview, checkin_overview, days_both_showed_up_between
 from lovemaps.selectors.batch import answers_updated_since
@@ -24,7 +25,7 @@ from prompts.selectors import QuestionView, reveal_times
 @dataclass(frozen=True)
 class Dashboard:
     couple: CoupleContext | None
-    checkins: CheckinOverview
+    checkins: CheckinOverview[Any]  # check-ins, or rendered ones (statements.py)
     pending_invite: Invite | None  # only looked up when unpaired
     question: QuestionView | None  # today's; None until assigned (by the sweep or ensure)
     freshness: Freshness  # love maps: what is stale, what changed

@@ -6,16 +6,23 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nuzzle.couples.models import User
+from nuzzle.dashboard import statements
 from nuzzle.dashboard.selectors import Dashboard, dashboard_get
 from prompts import selectors as questions
 from prompts import services as question_services
 
 
-def dashboard_for_today(*, user: User) -> Dashboard:
+def dashboard_for_today(*, user: User, rendered: bool = False) -> Dashboard:
     """ "Us today" for the page and the API alike. Read first; only when the couple's
     question for today is missing is it assigned (a write, never in the selector) and
-    read again, so a dashboard whose question is there costs no query more."""
-    dashboard = dashboard_get(user=user)
+    read again, so a dashboard whose question is there costs no query more.
+
+    `rendered` (the API, on PostgreSQL): one prepared statement reads it all, its
+    check-ins already rendered as the API shows them (`statements.dashboard_read`)."""
+    if rendered and statements.DASHBOARD.available():
+        dashboard = statements.dashboard_read(user=user)
+    else:
+        dashboard = dashboard_get(user=user)
     if dashboard.couple is not None and dashboard.question is None:
         question_services.daily_question_ensure(user=user)
         dashboard = replace(dashboard, question=questions.question_view_today(user=user))

@@ -3,6 +3,7 @@ helpers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any, Generic, TypeVar, cast
@@ -121,6 +122,40 @@ def json_text(text: str, status_code: int = 200) -> HttpResponse:
     statement, `nuzzle.lib.prepared`), sent as it is: not parsed and rendered again.
     Its shape is the same `Output`'s, which a test compares on PostgreSQL."""
     return HttpResponse(text, content_type="application/json", status=status_code)
+
+
+class _Counted:
+    """`count` items nobody reads: lets DRF's pagination check a page number and build
+    its links for a page the database has already built as JSON."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, key: object) -> list[object]:
+        return []
+
+
+def page_bounds(paginator: Pagination, request: Any, number: int) -> tuple[int, int]:
+    """The size and offset of page `number` (1-based), as the paginator would read it."""
+    size = paginator.get_page_size(request) or Pagination.max_page_size
+    return size, (number - 1) * size
+
+
+def page_json(paginator: Pagination, request: Any, *, count: int, results: str) -> HttpResponse:
+    """A page the database built (`results`, a JSON array, and `count` in all) in the
+    paginated envelope (docs/api.md, Conventions). A page past the end is the same 404
+    as on the ORM path: DRF's own pagination checks the number and builds the links."""
+    paginator.paginate_queryset(cast("Any", _Counted(count)), request)
+    links = json.dumps(paginator.get_next_link()), json.dumps(paginator.get_previous_link())
+    return json_text(
+        f'{{"count": {count}, "next": {links[0]}, "previous": {links[1]}, "results": {results}}}'
+    )
 
 
 class StrictCharField(serializers.CharField):

@@ -34,7 +34,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         idle = getattr(settings, "DB_HEALTH_CHECK_IDLE", 0)
         if (
             self.connection is not None
-            and not self.health_check_done
+            and not self.health_check_done  # type: ignore[has-type]  # not in the stubs
             and self.last_used is not None
             and time.monotonic() - self.last_used < idle
         ):
@@ -43,6 +43,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().close_if_health_check_failed()
 
     def _cursor(self, name: str | None = None) -> Any:
-        cursor = super()._cursor(name)
+        cursor = super()._cursor(name)  # type: ignore[misc]  # not in the stubs
         self.last_used = time.monotonic()
         return cursor

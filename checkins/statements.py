@@ -1,0 +1,268 @@
+"""Check-in hot paths as one prepared statement each (nuzzle.lib.prepared), building
+the API's JSON in PostgreSQL from the who-sees-what views (`checkins_visiblecheckin`,
+`checkins_visibleresponse`). Each says what the ORM path says (`selectors` rendered by
+`apis`' outputs), which a PostgreSQL test compares; on SQLite the API takes that path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from nuzzle.couples.models import User
+from nuzzle.lib.prepared import Statement, day, iso
+from nuzzle.nudges.models import NudgePreferences
+from nuzzle.nudges.services import ACTIVITY_GRANULARITY
+
+# One check-in as CHECKIN_OUTPUT writes it, for viewer $1, from a row `c` with the
+# check-in's columns: its answers (with their questions' text) and the responses the
+# viewer may see, in the ORM path's orders.
+CHECKIN_JSON = f"""json_build_object(
+    'id', c.id,
+    'date', {day("c.local_date")},
+    'couple_date', {day("c.couple_date")},
+    'author', CASE WHEN c.author_id = $1 THEN 'me' ELSE 'partner' END,
+    'mood', c.mood,
+    'energy', c.energy,
+    'answers', coalesce((
+        SELECT json_agg(json_build_object(
+            'question_id', a.prompt_id, 'question', q.text, 'text', a.text
+        ) ORDER BY a.position, a.id)
+        FROM checkins_checkinanswer a JOIN prompts_prompt q ON q.id = a.prompt_id
+        WHERE a.checkin_id = c.id), '[]'::json),
+    'visibility', c.visibility,
+    'responses', coalesce((
+        SELECT json_agg(json_build_object(
+            'id', r.id,
+            'author', CASE WHEN r.author_id = $1 THEN 'me' ELSE 'partner' END,
+            'reaction', nullif(r.reaction, ''),
+            'text', r.text,
+            'created_at', {iso("r.created_at")},
+            'updated_at', {iso("r.updated_at")}
+        ) ORDER BY r.created_at, r.id)
+        FROM checkins_visibleresponse r
+        WHERE r.viewer_id = $1 AND r.checkin_id = c.id), '[]'::json),
+    'updated_at', {iso("c.updated_at")}
+)"""  # noqa: S608 (built once from constants)
+
+# The order of `selectors._visible_between`: newest couple day first.
+NEWEST_FIRST = "c.couple_date DESC, c.local_date DESC, c.created_at DESC, c.id DESC"
+
+# $1 viewer, $2 and $3 the first and last local date (NULL: open), $4 a page's size,
+# $5 its offset → how many there are in all, and the page as a JSON array.
+CHECKIN_PAGE = Statement(
+    name="nuzzle_checkin_page",
+    types=("bigint", "date", "date", "integer", "integer"),
+    sql=f"""
+    WITH seen AS (
+        SELECT v.id, v.author_id, v.local_date, v.couple_date, v.mood, v.energy,
+               v.visibility, v.created_at, v.updated_at
+        FROM checkins_visiblecheckin v
+        WHERE v.viewer_id = $1
+          AND v.local_date >= coalesce($2, '-infinity'::date)
+          AND v.local_date <= coalesce($3, 'infinity'::date)
+    ), page AS (
+        SELECT * FROM seen c ORDER BY {NEWEST_FIRST} LIMIT $4 OFFSET $5
+    )
+    SELECT (SELECT count(*) FROM seen),
+           coalesce((SELECT json_agg({CHECKIN_JSON} ORDER BY {NEWEST_FIRST}) FROM page c),
+                    '[]'::json)::text
+    """,  # noqa: S608 (built once from constants; every value is a parameter)
+)
+
+
+_INT_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class CheckinPage:
+    count: int  # how many check-ins the filters match, in all
+    results: str  # the page, as the API's JSON array
+
+
+def checkin_page_json(
+    *, user: User, date_from: date | None, date_to: date | None, size: int, offset: int
+) -> CheckinPage:
+    """A page of `selectors.checkin_list` as the API's JSON, with the total count
+    (PostgreSQL; one statement)."""
+    # A page past 2**31 rows is past the end whatever the count: the page comes back
+    # empty and the API's pagination says 404, as for any page past the end.
+    offset = min(offset, _INT_MAX)
+    count, results = CHECKIN_PAGE.one([user.pk, date_from, date_to, size, offset])
+    return CheckinPage(count=int(count), results=str(results))
+
+
+@dataclass(frozen=True)
+class RenderedCheckin:
+    """A check-in the database has rendered as the API shows it (`payload`, what
+    `apis.checkin_payload` would make), with the columns the day rules read
+    (`selectors.SeenCheckin`): the dashboard's statement returns these."""
+
+    pk: int
+    author_id: int
+    couple_id: int | None
+    local_date: date
+    couple_date: date
+    mood: int
+    created_at: datetime
+    payload: dict[str, Any]
+
+
+# The columns `RenderedCheckin` needs and the payload, for a row `c` of the
+# checkins_visiblecheckin view, as one JSON object.
+RENDERED_CHECKIN_JSON = f"""json_build_object(
+    'id', c.id, 'author_id', c.author_id, 'couple_id', c.couple_id,
+    'local_date', {day("c.local_date")}, 'couple_date', {day("c.couple_date")},
+    'mood', c.mood, 'created_at', {iso("c.created_at")},
+    'payload', {CHECKIN_JSON}
+)"""
+
+
+def rendered_checkin(row: dict[str, Any]) -> RenderedCheckin:
+    """One `RENDERED_CHECKIN_JSON` object, parsed."""
+    return RenderedCheckin(
+        pk=row["id"],
+        author_id=row["author_id"],
+        couple_id=row["couple_id"],
+        local_date=date.fromisoformat(row["local_date"]),
+        couple_date=date.fromisoformat(row["couple_date"]),
+        mood=row["mood"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        payload=row["payload"],
+    )
+
+
+# --- Check-in PUT: the write and its read-back in one statement --------------------------
+
+# $1 author, $2 their local today, $3 the couple (NULL unpaired), $4 its couple day,
+# $5 mood, $6 energy, $7 visibility, $8 now, $9 and $10 the answers' question ids and
+# texts (in order), $11 the oldest activity mark left as it is
+# (now - nudges.services.ACTIVITY_GRANULARITY).
+#
+# What `services.checkin_submit` does with the ORM, in one statement: refuse when I
+# have already checked in for a later date (nothing is written; the date is returned);
+# otherwise insert today's row or update it (a check-in written unpaired joins the
+# couple formed later that day; one written in a couple never moves), make its answers
+# exactly the given ones, note my activity (at most hourly), and return the check-in
+# as the API shows it. The unique (author, local_date) key makes a double submit an
+# update, as the ORM path's get_or_create does.
+CHECKIN_WRITE = Statement(
+    name="nuzzle_checkin_write",
+    types=(
+        "bigint",
+        "date",
+        "bigint",
+        "date",
+        "smallint",
+        "smallint",
+        "varchar",
+        "timestamptz",
+        "bigint[]",
+        "text[]",
+        "timestamptz",
+    ),
+    sql=f"""
+    WITH later AS (
+        SELECT local_date FROM checkins_checkin
+        WHERE author_id = $1 AND local_date > $2
+        ORDER BY local_date LIMIT 1
+    ), written AS (
+        INSERT INTO checkins_checkin AS c (
+            author_id, couple_id, local_date, couple_date, mood, energy, visibility,
+            created_at, updated_at)
+        SELECT $1, $3, $2, $4, $5, $6, $7, $8, $8
+        WHERE NOT EXISTS (SELECT 1 FROM later)
+        ON CONFLICT (author_id, local_date) DO UPDATE SET
+            mood = EXCLUDED.mood,
+            energy = EXCLUDED.energy,
+            visibility = EXCLUDED.visibility,
+            updated_at = EXCLUDED.updated_at,
+            couple_id = coalesce(c.couple_id, EXCLUDED.couple_id),
+            couple_date = CASE WHEN c.couple_id IS NULL AND EXCLUDED.couple_id IS NOT NULL
+                               THEN EXCLUDED.couple_date ELSE c.couple_date END
+        RETURNING c.id, c.author_id, c.couple_id, c.local_date, c.couple_date, c.mood,
+                  c.energy, c.visibility, c.created_at, c.updated_at, (c.xmax = 0) AS created
+    ), given AS (
+        SELECT a.prompt_id, a.text, (a.n - 1)::smallint AS position
+        FROM unnest($9::bigint[], $10::text[]) WITH ORDINALITY AS a(prompt_id, text, n)
+    ), dropped AS (
+        DELETE FROM checkins_checkinanswer d USING written w
+        WHERE d.checkin_id = w.id AND NOT (d.prompt_id = ANY ($9::bigint[]))
+    ), kept AS (
+        INSERT INTO checkins_checkinanswer AS k (checkin_id, prompt_id, text, position)
+        SELECT w.id, g.prompt_id, g.text, g.position FROM written w CROSS JOIN given g
+        ON CONFLICT (checkin_id, prompt_id) DO UPDATE SET
+            text = EXCLUDED.text, position = EXCLUDED.position
+        RETURNING k.id, k.prompt_id, k.text, k.position
+    ), noted AS (
+        UPDATE {NudgePreferences._meta.db_table} SET last_active_at = $8
+        WHERE user_id = $1 AND last_active_at < $11 AND EXISTS (SELECT 1 FROM written)
+    )
+    SELECT (SELECT local_date FROM later), w.created,
+           CASE WHEN w.id IS NULL THEN NULL ELSE json_build_object(
+        'id', w.id,
+        'date', {day("w.local_date")},
+        'couple_date', {day("w.couple_date")},
+        'author', 'me',
+        'mood', w.mood,
+        'energy', w.energy,
+        'answers', coalesce((
+            SELECT json_agg(json_build_object(
+                'question_id', k.prompt_id, 'question', q.text, 'text', k.text
+            ) ORDER BY k.position, k.id)
+            FROM kept k JOIN prompts_prompt q ON q.id = k.prompt_id), '[]'::json),
+        'visibility', w.visibility,
+        'responses', coalesce((
+            SELECT json_agg(json_build_object(
+                'id', r.id,
+                'author', CASE WHEN r.author_id = $1 THEN 'me' ELSE 'partner' END,
+                'reaction', nullif(r.reaction, ''),
+                'text', r.text,
+                'created_at', {iso("r.created_at")},
+                'updated_at', {iso("r.updated_at")}
+            ) ORDER BY r.created_at, r.id)
+            FROM checkins_visibleresponse r
+            WHERE r.viewer_id = $1 AND r.checkin_id = w.id), '[]'::json),
+        'updated_at', {iso("w.updated_at")}
+    )::text END
+    FROM (SELECT 1) AS one LEFT JOIN written w ON true
+    """,  # noqa: S608 (built once from constants; every value is a parameter)
+)
+
+
+@dataclass(frozen=True)
+class Written:
+    later: date | None  # a later date I have checked in for: nothing was written
+    created: bool
+    payload: str | None  # the check-in as the API shows it, when written
+
+
+def checkin_write(
+    *,
+    user: User,
+    today: date,
+    couple_id: int | None,
+    couple_date: date,
+    mood: int,
+    energy: int | None,
+    visibility: str,
+    answers: list[tuple[int, str]],
+    now: datetime,
+) -> Written:
+    """`CHECKIN_WRITE` for validated input (PostgreSQL; one statement)."""
+    later, created, payload = CHECKIN_WRITE.one(
+        [
+            user.pk,
+            today,
+            couple_id,
+            couple_date,
+            mood,
+            energy,
+            visibility,
+            now,
+            [question_id for question_id, _ in answers],
+            [text for _, text in answers],
+            now - ACTIVITY_GRANULARITY,
+        ]
+    )
+    return Written(later=later, created=bool(created), payload=payload)

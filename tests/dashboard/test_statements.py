@@ -1,0 +1,110 @@
+"""The dashboard API's one prepared statement (nuzzle/dashboard/statements.py) says
+exactly what the ORM path says (selectors.dashboard_get rendered by DASHBOARD_OUTPUT),
+for both partners 21 hours apart and an unpaired person, at every third hour of a day,
+with forty days of check-ins, responses, questions (sealed, revealed, reacted) and love
+maps (stale, changed, unseen, current); and the API sends it in one statement."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from rest_framework.utils.encoders import JSONEncoder
+
+from checkins.models import Visibility
+from checkins.services import checkin_respond, checkin_submit
+from lovemaps.services import lovemap_answer, lovemap_reveal
+from nuzzle.couples.scoping import forget_couple_context
+from nuzzle.dashboard import selectors, statements
+from nuzzle.dashboard.apis import DASHBOARD_OUTPUT
+from nuzzle.lib.errors import Conflict, NotFound
+from prompts.models import Prompt
+from prompts.services import daily_question_ensure, prompt_bank_load, question_answer
+from tests.queries import assert_num_queries
+
+pytestmark = pytest.mark.postgres
+
+START = datetime(2026, 10, 20, 9, 30, tzinfo=UTC)
+
+
+def rendered(dashboard, user) -> dict:
+    return json.loads(json.dumps(DASHBOARD_OUTPUT.render(dashboard, user), cls=JSONEncoder))
+
+
+def orm_path(user) -> dict:
+    forget_couple_context(user)
+    return rendered(selectors.dashboard_get(user=user), user)
+
+
+def statement_path(user) -> dict:
+    forget_couple_context(user)
+    return rendered(statements.dashboard_read(user=user), user)
+
+
+@pytest.fixture
+def lived(cast):
+    """Forty days of a couple's life, one step every 13 hours, seeded."""
+    prompt_bank_load()
+    rng = random.Random(11)
+    topics = list(Prompt.objects.filter(kind=Prompt.Kind.LOVEMAP, status="published")[:8])
+    people = (cast.author, cast.partner)
+    for step in range(75):
+        with time_machine.travel(START + timedelta(hours=13 * step), tick=False):
+            for person in people:
+                forget_couple_context(person)
+                partner = cast.partner if person == cast.author else cast.author
+                if rng.random() < 0.7:
+                    checkin_submit(
+                        user=person,
+                        mood=rng.randint(1, 5),
+                        energy=rng.choice([None, 2, 4]),
+                        visibility=rng.choice([Visibility.SHARED] * 4 + [Visibility.PRIVATE]),
+                    )
+                question = daily_question_ensure(user=person)
+                if question is not None and rng.random() < 0.6:
+                    with contextlib.suppress(Conflict):  # revealed already: answers stay
+                        question_answer(user=person, question_id=question.pk, text=f"q {step} “”")
+                if rng.random() < 0.3:
+                    lovemap_answer(user=person, topic_id=rng.choice(topics).pk, text=f"m {step}")
+                if rng.random() < 0.3:
+                    forget_couple_context(person)
+                    for topic in rng.sample(topics, 2):
+                        with contextlib.suppress(NotFound):  # nothing answered there yet
+                            lovemap_reveal(user=person, topic_id=topic.pk, guess="a guess")
+                forget_couple_context(person, partner)
+                if rng.random() < 0.4:
+                    shown = selectors.dashboard_get(user=person).checkins.today.partner
+                    if shown is not None:
+                        checkin_respond(user=person, checkin_id=shown.pk, reaction="hug")
+    return cast
+
+
+def test_the_statement_says_what_the_orm_path_says_at_every_third_hour(lived):
+    last = START + timedelta(hours=13 * 75)
+    for hour in range(0, 24, 3):
+        at = last.replace(hour=hour) + timedelta(days=1)
+        with time_machine.travel(at, tick=False):
+            for user in (lived.author, lived.partner, lived.unpaired):
+                expected = orm_path(user)
+                assert statement_path(user) == expected, f"{user.display_name} at {at}"
+    # The data behind those comparisons is not empty.
+    with time_machine.travel(last, tick=False):
+        shown = orm_path(lived.author)
+        assert shown["recent"]
+        assert shown["days_both_showed_up"]["all_time"] > 5
+        assert any(day["partner"] for day in shown["moods"])
+
+
+def test_the_api_reads_it_in_one_statement_after_authentication(lived, api):
+    last = START + timedelta(hours=13 * 75)
+    with time_machine.travel(last + timedelta(hours=2), tick=False):
+        client = api(lived.partner)
+        url = reverse("api-dashboard")
+        client.get(url)  # prepared, and today's question assigned
+        response = assert_num_queries(2, lambda: client.get(url))
+        assert response.json() == orm_path(lived.partner)
