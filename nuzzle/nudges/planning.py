@@ -125,7 +125,7 @@ def _collector_skips_older_objects() -> Iterator[None]:
     collector's sight (`gc.freeze`) until it ends. A tick allocates millions of small
     containers (rows, sets, dicts), and each allocation-triggered collection of the
     older generations walked the whole process (Django, every app, the worker) again:
-    about a third of the tick's Python CPU, measured at 100,000 people. The tick's own
+    over a quarter of the tick's Python CPU, measured at 100,000 people. The tick's own
     garbage is still collected; what was frozen is collected as usual afterwards."""
     gc.freeze()
     try:
