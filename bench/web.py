@@ -47,6 +47,7 @@ import json
 import os
 import pstats
 import random
+import resource
 import runpy
 import subprocess
 import sys
@@ -242,6 +243,33 @@ def server_cpu(master: int) -> float:
     return total
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of PostgreSQL on this machine, read from /proc: every server process
+    alive now, and the postmaster's reaped children (a connection or autovacuum worker
+    that ended during the row still counts). 0 where PostgreSQL runs elsewhere."""
+    names: dict[int, tuple[str, int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+            name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+            names[int(entry)] = (name, int(rest.split()[1]))
+        except (OSError, ValueError, IndexError):
+            continue
+    total = 0.0
+    for pid, (name, ppid) in names.items():
+        if not name.startswith("postgres"):
+            continue
+        postmaster = not names.get(ppid, ("", 0))[0].startswith("postgres")
+        try:
+            total += _cpu(pid, children_done=postmaster)
+        except OSError:
+            continue
+    return total
+
+
 @dataclass
 class Result:
     row: str
@@ -253,6 +281,8 @@ class Result:
     retries: dict[str, int] = field(default_factory=dict)  # closed connections, resent
     failures: list[str] = field(default_factory=list)
     cpu: float = 0.0
+    pg_cpu: float = 0.0
+    client_cpu: float = 0.0
     total: int = 0
 
     @property
@@ -295,9 +325,15 @@ def measure(
     row: str, server: Gunicorn, requests: list[str], args: argparse.Namespace, into: Result
 ) -> None:
     assert server.process is not None
-    before = server_cpu(server.process.pid)
+    before, pg_before = server_cpu(server.process.pid), postgres_cpu()
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     outcome = drive(server, requests, args)
     into.cpu += server_cpu(server.process.pid) - before
+    into.pg_cpu += postgres_cpu() - pg_before
+    client = resource.getrusage(resource.RUSAGE_CHILDREN)
+    into.client_cpu += (client.ru_utime + client.ru_stime) - (
+        client_before.ru_utime + client_before.ru_stime
+    )
     into.total += outcome["total"]
     into.count += outcome["count"]
     into.seconds += outcome["seconds"]
@@ -318,15 +354,18 @@ def table(results: dict[str, Result], args: argparse.Namespace) -> str:
         f"warm-up, {args.rounds} round(s); gunicorn {args.workers} × {args.worker_class}"
         + (f" ({args.threads} threads)" if args.worker_class == "gthread" else ""),
         "",
-        "| row | requests/s | p50 ms | p95 ms | errors | ratio to L2 | worker CPU ms/req |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| row | requests/s | p50 ms | p95 ms | errors | ratio to L2 | worker CPU ms/req "
+        "| PostgreSQL CPU ms/req | load generator CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row, result in results.items():
         ratio = f"{result.rps / l2.rps:.2f}" if l2 and l2.rps else "–"
         cpu = f"{1000 * result.cpu / result.total:.1f}" if result.total else "–"
+        pg = f"{1000 * result.pg_cpu / result.total:.1f}" if result.total else "–"
+        client = f"{1000 * result.client_cpu / result.total:.1f}" if result.total else "–"
         lines.append(
             f"| {ROWS[row]} | {result.rps:,.0f} | {result.percentile(0.50):.1f} | "
-            f"{result.percentile(0.95):.1f} | {result.bad} | {ratio} | {cpu} |"
+            f"{result.percentile(0.95):.1f} | {result.bad} | {ratio} | {cpu} | {pg} | {client} |"
         )
     return "\n".join(lines)
 

@@ -143,6 +143,8 @@ def checkin_payload(checkin: Checkin | RenderedCheckin, user: User) -> dict[str,
     """A check-in as `user` sees it, from its prefetched answers and responses, or as
     the database rendered it (the dashboard's statement) for the same user."""
     if isinstance(checkin, RenderedCheckin):
+        if checkin.payload is None:
+            raise ValueError(f"check-in {checkin.pk} was read without its payload")
         return checkin.payload
     return CHECKIN_OUTPUT.render(checkin, user)
 

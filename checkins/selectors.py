@@ -81,6 +81,13 @@ def checkin_list(
     return with_details(_visible_between(user, date_from, date_to), user)
 
 
+def checkins_with_details(*, user: User, ids: Collection[int]) -> list[Checkin]:
+    """Check-ins by id (ids a who-sees-what view gave `user`: another's are not
+    returned), with their authors, answers and the responses `user` may see (three
+    queries)."""
+    return list(with_details(Checkin.objects.visible_to(user, checkin__in=ids), user))
+
+
 def checkin_details(*, user: User, checkin: Checkin) -> Checkin:
     """The check-in the requester has just written, with its answers and the responses
     they may see (two queries; the row itself is not read again)."""
@@ -135,28 +142,19 @@ def _today_of(user: User, checkins: Sequence[C]) -> Today[C]:
     a day with both is always a day we both showed up."""
     context = couple_context(user)
     my_date = local_date(user.timezone)
-    mine = next((c for c in checkins if c.author_id == user.pk and c.local_date == my_date), None)
+    me = user.pk  # a model's pk is a property: read once, not once per check-in
+    mine = next((c for c in checkins if c.author_id == me and c.local_date == my_date), None)
     if context is None:
         return Today(date=my_date, couple_date=my_date, mine=mine, partner_date=None, partner=None)
     couple, partner_user = context.couple, context.partner
-    if mine is not None and mine.couple_id == couple.pk:
+    couple_id, partner_id = couple.pk, partner_user.pk
+    if mine is not None and mine.couple_id == couple_id:
         shared_day = mine.couple_date
     else:
         shared_day = couple_day(my_date, user.timezone, couple.timezone)
-    partner = next(
-        (
-            c
-            for c in checkins
-            if c.author_id == partner_user.pk
-            and c.couple_id == couple.pk
-            and c.couple_date == shared_day
-        ),
-        None,
-    )
-    ahead = any(
-        c.author_id == partner_user.pk and c.couple_id == couple.pk and c.couple_date > shared_day
-        for c in checkins
-    )
+    theirs = [c for c in checkins if c.author_id == partner_id and c.couple_id == couple_id]
+    partner = next((c for c in theirs if c.couple_date == shared_day), None)
+    ahead = any(c.couple_date > shared_day for c in theirs)
     return Today(
         date=my_date,
         couple_date=shared_day,
@@ -275,6 +273,7 @@ def _my_calendar(
     if context is None:
         return lambda checkin: checkin.local_date
     couple = context.couple
+    couple_id = couple.pk
     columns: dict[date, date] = {}
     if today is not None:
         columns = {
@@ -284,7 +283,7 @@ def _my_calendar(
         columns[today.couple_date] = today.date
 
     def placed(checkin: Checkin) -> date:
-        if checkin.couple_id != couple.pk:
+        if checkin.couple_id != couple_id:
             return checkin.local_date
         found = columns.get(checkin.couple_date)
         if found is None:
@@ -326,6 +325,7 @@ def overview_of(user: User, window: Sequence[Any], showed_up: ShowedUp | None) -
     A partner's check-in for a couple day after my today (their day has moved on
     before mine) waits until mine does."""
     my_date = local_date(user.timezone)
+    me = user.pk  # a model's pk is a property: read once, not once per check-in
     today = _today_of(user, list(window))
     context = couple_context(user)
     placed = _my_calendar(user, context, today)
@@ -334,7 +334,7 @@ def overview_of(user: User, window: Sequence[Any], showed_up: ShowedUp | None) -
     # Oldest first: when two of one person's check-ins share a column (a move across
     # zones), the newer one is drawn.
     for checkin in reversed(window):
-        who = "mine" if checkin.author_id == user.pk else "partner"
+        who = "mine" if checkin.author_id == me else "partner"
         by_day.setdefault(days[checkin.pk], {})[who] = checkin.mood
     moods = [
         MoodDay(
@@ -344,10 +344,10 @@ def overview_of(user: User, window: Sequence[Any], showed_up: ShowedUp | None) -
         )
         for day in (my_date - timedelta(days=offset) for offset in range(MOOD_DAYS - 1, -1, -1))
     ]
-    shown_today = [c for c in (today.mine, today.partner) if c is not None]
+    shown_today = {c.pk for c in (today.mine, today.partner) if c is not None}
     earlier = sorted(
-        (c for c in window if c not in shown_today and days[c.pk] <= my_date),
-        key=lambda c: (days[c.pk], c.author_id == user.pk, c.created_at, c.pk),
+        (c for c in window if c.pk not in shown_today and days[c.pk] <= my_date),
+        key=lambda c: (days[c.pk], c.author_id == me, c.created_at, c.pk),
         reverse=True,
     )[:RECENT_LIMIT]
     recent_days: list[RecentDay] = []

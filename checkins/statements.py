@@ -92,7 +92,7 @@ def checkin_page_json(
     return CheckinPage(count=int(count), results=str(results))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RenderedCheckin:
     """A check-in the database has rendered as the API shows it (`payload`, what
     `apis.checkin_payload` would make), with the columns the day rules read
@@ -105,30 +105,31 @@ class RenderedCheckin:
     couple_date: date
     mood: int
     created_at: datetime
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None  # None: not rendered (only read for the day rules)
 
 
-# The columns `RenderedCheckin` needs and the payload, for a row `c` of the
-# checkins_visiblecheckin view, as one JSON object.
-RENDERED_CHECKIN_JSON = f"""json_build_object(
-    'id', c.id, 'author_id', c.author_id, 'couple_id', c.couple_id,
-    'local_date', {day("c.local_date")}, 'couple_date', {day("c.couple_date")},
-    'mood', c.mood, 'created_at', {iso("c.created_at")},
-    'payload', {CHECKIN_JSON}
+def rendered_checkin_json(payload: str) -> str:
+    """The columns `RenderedCheckin` needs and `payload` (SQL: `CHECKIN_JSON`, or NULL
+    for a check-in read only for the day rules), for a row `c` of the
+    checkins_visiblecheckin view, as one JSON array in `RenderedCheckin`'s order."""
+    return f"""json_build_array(
+    c.id, c.author_id, c.couple_id, {day("c.local_date")}, {day("c.couple_date")},
+    c.mood, {iso("c.created_at")}, {payload}
 )"""
 
 
-def rendered_checkin(row: dict[str, Any]) -> RenderedCheckin:
-    """One `RENDERED_CHECKIN_JSON` object, parsed."""
+def rendered_checkin(row: list[Any]) -> RenderedCheckin:
+    """One `rendered_checkin_json` array, parsed."""
+    pk, author_id, couple_id, local, shared, mood, created_at, payload = row
     return RenderedCheckin(
-        pk=row["id"],
-        author_id=row["author_id"],
-        couple_id=row["couple_id"],
-        local_date=date.fromisoformat(row["local_date"]),
-        couple_date=date.fromisoformat(row["couple_date"]),
-        mood=row["mood"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        payload=row["payload"],
+        pk,
+        author_id,
+        couple_id,
+        date.fromisoformat(local),
+        date.fromisoformat(shared),
+        mood,
+        datetime.fromisoformat(created_at),
+        payload,
     )
 
 

@@ -15,7 +15,7 @@ from nuzzle.couples.auth import requester
 from nuzzle.lib.api import Output, PageQuerySerializer, Pagination, WordsField, paginated
 from nuzzle.lib.choices import Reaction
 from nuzzle.lib.errors import NotFound
-from prompts import selectors, services
+from prompts import selectors, services, statements
 from prompts.models import ANSWER_MAX_LENGTH, Prompt, QuestionReaction
 from prompts.selectors import QuestionView
 
@@ -115,13 +115,16 @@ class QuestionAnswerApi(APIView):
     def post(self, request: Request, question_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _, created = services.question_answer(
-            user=requester(request), question_id=question_id, text=data.validated_data["text"]
-        )
-        return Response(
-            _view_of(request, question_id),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        user, text = requester(request), data.validated_data["text"]
+        if statements.QUESTION_WRITE.available():
+            view, created = services.question_answer_seen(
+                user=user, question_id=question_id, text=text
+            )
+            payload = question_payload(view)
+        else:
+            _, created = services.question_answer(user=user, question_id=question_id, text=text)
+            payload = _view_of(request, question_id)
+        return Response(payload, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class QuestionPassApi(APIView):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from nuzzle.couples.models import User
 from nuzzle.couples.scoping import couple_context
 from nuzzle.couples.selectors import couple_day_today
+from nuzzle.lib.prepared import Statement
 from nuzzle.lib.timezones import local_day_for
 from prompts.models import (
     DailyQuestion,
@@ -53,9 +54,26 @@ def checkin_questions_for(*, day: date, locale: str = "en") -> list[Prompt]:
     return [pool[index] for index in _rotation(day, len(pool))]
 
 
+# The ids of the published check-in questions of a locale, in order (a check-in PUT
+# reads them: prepared on PostgreSQL, a hot path).
+_CHECKIN_POOL = Statement(
+    name="nuzzle_checkin_pool",
+    types=("varchar",),
+    sql=f"""
+    SELECT id FROM prompts_prompt
+    WHERE kind = '{Prompt.Kind.CHECKIN}' AND status = '{Prompt.Status.PUBLISHED}'
+      AND locale = $1
+    ORDER BY id
+    """,  # noqa: S608 (built once from constants; the locale is a parameter)
+)
+
+
 def checkin_question_ids_for(*, day: date, locale: str = "en") -> list[int]:
     """The ids of `checkin_questions_for(day=day)`, without building the prompts."""
-    pool = list(_checkin_pool(locale).values_list("id", flat=True))
+    if _CHECKIN_POOL.available():
+        pool = [row[0] for row in _CHECKIN_POOL.rows([locale])]
+    else:
+        pool = list(_checkin_pool(locale).values_list("id", flat=True))
     return [pool[index] for index in _rotation(day, len(pool))]
 
 
@@ -86,11 +104,14 @@ class QuestionView:
     earlier_couple: bool = False
 
 
-def question_view_of(row: VisibleQuestion, user: User, now: datetime) -> QuestionView:
+def question_view_of(
+    row: VisibleQuestion, user: User, now: datetime, *, couple_timezone: str | None = None
+) -> QuestionView:
     """One row of the `VisibleQuestion` view (read with its prompt) as a QuestionView:
-    no query. The view has already sealed the partner's answer and reaction; what is
-    decided here is only the state, whether it is closed, and which day of my own
-    calendar it sits on."""
+    no query (given `couple_timezone`, the zone of the row's couple, not even the
+    cached couple context). The view has already sealed the partner's answer and
+    reaction; what is decided here is only the state, whether it is closed, and which
+    day of my own calendar it sits on."""
     revealed = row.revealed_at is not None
     if row.current:
         closed = not revealed and (
@@ -106,10 +127,14 @@ def question_view_of(row: VisibleQuestion, user: User, now: datetime) -> Questio
         state = "waiting"
     else:
         state = "unanswered"
-    context = couple_context(user)  # cached for the request: no query
     day = row.couple_date
-    if row.current and context is not None and context.couple.pk == row.couple_id:
-        day = local_day_for(day, user.timezone, context.couple.timezone)
+    if row.current:
+        if couple_timezone is None:
+            context = couple_context(user)  # cached for the request: no query
+            if context is not None and context.couple.pk == row.couple_id:
+                couple_timezone = context.couple.timezone
+        if couple_timezone is not None:
+            day = local_day_for(day, user.timezone, couple_timezone)
     return QuestionView(
         id=row.question_id,
         date=row.couple_date,

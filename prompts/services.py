@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from nuzzle.lib.choices import Reaction
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, as_invalid
 from nuzzle.nudges.kinds import Kind
 from nuzzle.nudges.services import activity_note, nudge_enqueue
-from prompts import selection
+from prompts import selection, statements
 from prompts.assignment import (
     CoupleRef,
     closes_at_for,
@@ -31,6 +32,7 @@ from prompts.assignment import (
     questions_assign,
 )
 from prompts.models import DailyQuestion, Prompt, QuestionAnswer, QuestionReaction
+from prompts.selectors import QuestionView, question_view_of
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +143,16 @@ def _locked_question(user: User, question_id: int) -> DailyQuestion:
     return question
 
 
+def _refuse_unless_answerable(
+    revealed_at: datetime | None, status: str, closes_at: datetime, now: datetime
+) -> None:
+    """An answer is written, or edited, only while the question is open and unrevealed."""
+    if revealed_at is not None:
+        raise Conflict("You have both answered; answers stay as they were at the reveal.")
+    if status == DailyQuestion.Status.CLOSED or now >= closes_at:
+        raise Conflict("This question has closed.")
+
+
 def question_answer(*, user: User, question_id: int, text: str) -> tuple[QuestionAnswer, bool]:
     """Answer (or, before the reveal, edit my answer to) one of our open questions.
 
@@ -155,10 +167,7 @@ def question_answer(*, user: User, question_id: int, text: str) -> tuple[Questio
     with transaction.atomic():
         question = _locked_question(user, question_id)
         now = timezone.now()
-        if question.revealed_at is not None:
-            raise Conflict("You have both answered; answers stay as they were at the reveal.")
-        if question.status == DailyQuestion.Status.CLOSED or now >= question.closes_at:
-            raise Conflict("This question has closed.")
+        _refuse_unless_answerable(question.revealed_at, question.status, question.closes_at, now)
         answer, created = QuestionAnswer.objects.update_or_create(
             question=question, author=user, defaults={"text": text}
         )
@@ -176,6 +185,33 @@ def question_answer(*, user: User, question_id: int, text: str) -> tuple[Questio
     activity_note(user_id=user.pk)
     logger.info("question answered: question=%s user=%s", question.pk, user.pk)
     return answer, created
+
+
+def question_answer_seen(*, user: User, question_id: int, text: str) -> tuple[QuestionView, bool]:
+    """`question_answer` for the API on PostgreSQL, with its read-back: the same
+    validation and the same decisions, with the question locked, the answer written
+    (and the question revealed, and my activity noted) and the question read back as I
+    may see it by three prepared statements (`statements`). The partner's nudge is
+    queued in the same transaction, as on the ORM path. Returns (view, created)."""
+    text = text.strip()
+    with as_invalid():
+        QuestionAnswer(text=text).full_clean(exclude=["question", "author"], validate_unique=False)
+    with transaction.atomic():
+        locked = statements.question_lock(user=user, question_id=question_id)
+        if locked is None:
+            raise NotFound("No such question.")
+        now = timezone.now()
+        _refuse_unless_answerable(locked.revealed_at, locked.status, locked.closes_at, now)
+        created = statements.question_write(user=user, question_id=question_id, text=text, now=now)
+        if created:
+            # As on the ORM path: in this transaction, and an edit is not news.
+            nudge_enqueue(user_id=locked.partner_id, kind=Kind.PARTNER_ANSWERED, now=now)
+    seen = statements.question_seen(user=user, question_id=question_id)
+    if seen is None:  # unpaired or passed since the commit: as the ORM path's read would
+        raise NotFound("No such question.")
+    row, couple_timezone = seen
+    logger.info("question answered: question=%s user=%s", question_id, user.pk)
+    return question_view_of(row, user, now, couple_timezone=couple_timezone), created
 
 
 def question_pass(*, user: User, question_id: int) -> DailyQuestion:

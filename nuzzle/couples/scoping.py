@@ -12,16 +12,16 @@ APIs never filter by ids from the request without going through these.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.db import models
 
-from nuzzle.couples.models import Couple, Membership
+from nuzzle.couples.models import Couple, Membership, User
+from nuzzle.lib.prepared import Statement
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-
-    from nuzzle.couples.models import User
 
 _CACHE_ATTR = "_nuzzle_couple_context"
 
@@ -40,6 +40,10 @@ def couple_context(user: User | AnonymousUser) -> CoupleContext | None:
     if hasattr(user, _CACHE_ATTR):
         cached: CoupleContext | None = getattr(user, _CACHE_ATTR)
         return cached
+    if Statement.available():
+        context = _context_prepared(user)
+        setattr(user, _CACHE_ATTR, context)
+        return context
     # Both active memberships of the couple I am actively in: one query.
     rows = list(
         Membership.objects.select_related("couple", "user").filter(
@@ -54,6 +58,43 @@ def couple_context(user: User | AnonymousUser) -> CoupleContext | None:
         context = CoupleContext(couple=rows[0].couple, me=user, partner=partner_rows[0].user)
     setattr(user, _CACHE_ATTR, context)
     return context
+
+
+@cache
+def _context_statement() -> Statement:
+    """My couple and my partner, every column of each, from the `couples_partnership`
+    view: built once the models are loaded."""
+    couple_columns = [f.column for f in Couple._meta.concrete_fields]
+    user_columns = [f.column for f in User._meta.concrete_fields]
+    selected = ", ".join(
+        [f"k.{column}" for column in couple_columns] + [f"u.{column}" for column in user_columns]
+    )
+    return Statement(
+        name="nuzzle_couple_context",
+        types=("bigint",),
+        sql=f"""
+        SELECT {selected}
+        FROM couples_partnership p
+        JOIN couples_couple k ON k.id = p.couple_id
+        JOIN couples_user u ON u.id = p.partner_id
+        WHERE p.user_id = $1
+        """,  # noqa: S608 (column names from the models; the user is a parameter)
+    )
+
+
+def _context_prepared(user: User) -> CoupleContext | None:
+    """`couple_context` on PostgreSQL: one prepared statement, whole model instances
+    (as the ORM query makes them)."""
+    rows = _context_statement().rows([user.pk])
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    couple_fields = [f.attname for f in Couple._meta.concrete_fields]
+    user_fields = [f.attname for f in User._meta.concrete_fields]
+    split = len(couple_fields)
+    couple = Couple.from_db("default", couple_fields, row[:split])
+    partner = User.from_db("default", user_fields, row[split:])
+    return CoupleContext(couple=couple, me=user, partner=partner)
 
 
 def remember_couple_context(user: User, context: CoupleContext | None) -> None:

@@ -17,10 +17,11 @@ def dashboard_for_today(*, user: User, rendered: bool = False) -> Dashboard:
     question for today is missing is it assigned (a write, never in the selector) and
     read again, so a dashboard whose question is there costs no query more.
 
-    `rendered` (the API, on PostgreSQL): one prepared statement reads it all, its
-    check-ins already rendered as the API shows them (`statements.dashboard_read`)."""
-    if rendered and statements.DASHBOARD.available():
-        dashboard = statements.dashboard_read(user=user)
+    On PostgreSQL one prepared statement reads it all (`statements.dashboard_read`):
+    for the API (`rendered`), its check-ins come rendered as the API shows them; for
+    the page, as models for its templates."""
+    if statements.DASHBOARD.available():
+        dashboard = statements.dashboard_read(user=user, page=not rendered)
     else:
         dashboard = dashboard_get(user=user)
     if dashboard.couple is not None and dashboard.question is None:

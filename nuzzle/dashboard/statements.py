@@ -21,24 +21,49 @@ from typing import Any
 
 from django.utils import timezone
 
-from checkins.selectors import ShowedUp, overview_of, overview_window
-from checkins.statements import NEWEST_FIRST, RENDERED_CHECKIN_JSON, rendered_checkin
+from checkins.apis import checkin_payload
+from checkins.selectors import (
+    CheckinOverview,
+    ShowedUp,
+    checkin_list,
+    checkins_with_details,
+    overview_of,
+    overview_window,
+)
+from checkins.statements import (
+    CHECKIN_JSON,
+    NEWEST_FIRST,
+    RenderedCheckin,
+    rendered_checkin,
+    rendered_checkin_json,
+)
 from lovemaps.selectors.freshness import freshness_of
 from nuzzle.couples.models import Couple, User
 from nuzzle.couples.scoping import CoupleContext, remember_couple_context
-from nuzzle.couples.selectors import couple_day_today
+from nuzzle.couples.selectors import couple_day_today, invite_pending_for
 from nuzzle.dashboard.selectors import Dashboard
 from nuzzle.lib.prepared import Statement, day, iso
 from nuzzle.lib.timezones import local_date
-from prompts.models import DailyQuestion, Prompt, VisibleQuestion
+from prompts.models import DailyQuestion
 from prompts.selectors import question_view_of
+from prompts.statements import QUESTION_JSON, visible_question
+
+# Of the chart window's check-ins, only the newest are rendered with their answers
+# and responses: the dashboard shows today's two and the six before them, and a
+# partner's check-in for a couple day after mine can come first (the day rules place
+# them; check-ins of an earlier couple are always rendered). A shown one past this
+# rank is rendered by the ORM path (`_render_missing`), so it is never wrong, only
+# slower; rendering all sixty cost more than the rest of the statement.
+RENDERED_NEWEST = 12
+
 
 # $1 viewer, $2 and $3 the check-ins' local dates, $4 and $5 the questions' couple
 # days, $6 now (for my answers' staleness).
-DASHBOARD = Statement(
-    name="nuzzle_dashboard",
-    types=("bigint", "date", "date", "date", "date", "timestamptz"),
-    sql=f"""
+def _dashboard_sql(rendered_newest: int, *, other_couples: bool = True) -> str:
+    """The statement, rendering the newest `rendered_newest` check-ins of the current
+    couple (and, with `other_couples`, every check-in of an earlier couple)."""
+    others = "c.couple_id IS DISTINCT FROM (SELECT couple_id FROM partnership)"
+    return f"""
     WITH partnership AS (
         SELECT p.couple_id, p.partner_id, k.timezone AS couple_timezone,
                k.created_at AS couple_created_at,
@@ -58,9 +83,15 @@ DASHBOARD = Statement(
                     'timezone', partner_timezone))
             FROM partnership),
         'checkins', coalesce((
-            SELECT json_agg({RENDERED_CHECKIN_JSON} ORDER BY {NEWEST_FIRST})
-            FROM checkins_visiblecheckin c
-            WHERE c.viewer_id = $1 AND c.local_date >= $2 AND c.local_date <= $3
+            SELECT json_agg(CASE
+                WHEN c.n <= {rendered_newest} OR {others if other_couples else "false"}
+                THEN {rendered_checkin_json(CHECKIN_JSON)}
+                ELSE {rendered_checkin_json("NULL")} END ORDER BY {NEWEST_FIRST})
+            FROM (
+                SELECT v.*, row_number() OVER (ORDER BY {NEWEST_FIRST.replace("c.", "v.")}) AS n
+                FROM checkins_visiblecheckin v
+                WHERE v.viewer_id = $1 AND v.local_date >= $2 AND v.local_date <= $3
+            ) AS c
         ), '[]'::json),
         'months', coalesce((
             SELECT json_agg(json_build_array({day("t.month")}, t.days))
@@ -68,16 +99,7 @@ DASHBOARD = Statement(
             WHERE t.couple_id = (SELECT couple_id FROM partnership)
         ), '[]'::json),
         'questions', coalesce((
-            SELECT json_agg(json_build_object(
-                'id', q.id, 'couple_id', q.couple_id, 'couple_date', {day("q.couple_date")},
-                'status', q.status, 'closes_at', {iso("q.closes_at")},
-                'revealed_at', {iso("q.revealed_at")},
-                'my_answer', q.my_answer, 'partner_answered', q.partner_answered,
-                'partner_answer', q.partner_answer, 'my_reaction', q.my_reaction,
-                'partner_reaction', q.partner_reaction,
-                'prompt', json_build_object(
-                    'id', pr.id, 'text', pr.text, 'dimension', pr.dimension,
-                    'depth', pr.depth)))
+            SELECT json_agg({QUESTION_JSON})
             FROM prompts_visiblequestion q
             JOIN prompts_prompt pr ON pr.id = q.prompt_id
             WHERE q.viewer_id = $1 AND q.current AND q.status <> '{DailyQuestion.Status.PASSED}'
@@ -100,7 +122,19 @@ DASHBOARD = Statement(
             ) AS f
         ), '[]'::json)
     )::text
-    """,  # noqa: S608 (built once from constants; every value is a parameter)
+    """  # noqa: S608 (built once from constants; every value is a parameter)
+
+
+DASHBOARD = Statement(
+    name="nuzzle_dashboard",
+    types=("bigint", "date", "date", "date", "date", "timestamptz"),
+    sql=_dashboard_sql(RENDERED_NEWEST),
+)
+# The page's: the same, with no check-in rendered as JSON (its cards are templates).
+DASHBOARD_PAGE = Statement(
+    name="nuzzle_dashboard_page",
+    types=DASHBOARD.types,
+    sql=_dashboard_sql(0, other_couples=False),
 )
 
 # Zones are at most 26 hours apart: the couple day I am living is within a day or two
@@ -126,47 +160,66 @@ def _context(user: User, found: dict[str, Any] | None) -> CoupleContext | None:
     )
 
 
-def _question(user: User, row: dict[str, Any]) -> VisibleQuestion:
-    prompt = row["prompt"]
-    return VisibleQuestion(
-        viewer_id=user.pk,
-        question_id=row["id"],
-        couple_id=row["couple_id"],
-        couple_date=date.fromisoformat(row["couple_date"]),
-        status=row["status"],
-        closes_at=datetime.fromisoformat(row["closes_at"]),
-        revealed_at=datetime.fromisoformat(row["revealed_at"]) if row["revealed_at"] else None,
-        current=True,
-        my_answer=row["my_answer"],
-        partner_answered=row["partner_answered"],
-        partner_answer=row["partner_answer"],
-        my_reaction=row["my_reaction"],
-        partner_reaction=row["partner_reaction"],
-        prompt=Prompt(
-            id=prompt["id"],
-            text=prompt["text"],
-            dimension=prompt["dimension"],
-            depth=prompt["depth"],
+def _render_missing(user: User, shown: list[RenderedCheckin]) -> None:
+    """Render, by the ORM path, any shown check-in the statement did not (past
+    `RENDERED_NEWEST`): two more queries, in the rare dashboard that needs them."""
+    missing = {checkin.pk: checkin for checkin in shown if checkin.payload is None}
+    if not missing:
+        return
+    first = min(checkin.local_date for checkin in missing.values())
+    last = max(checkin.local_date for checkin in missing.values())
+    for found in checkin_list(user=user, date_from=first, date_to=last):
+        if found.pk in missing:
+            missing[found.pk].payload = checkin_payload(found, user)
+
+
+def _with_models(user: User, overview: CheckinOverview[Any]) -> CheckinOverview[Any]:
+    """The overview with its shown check-ins (today's two and the recent ones, at most
+    eight, whose ids the view gave) as models with their answers and the responses I
+    may see, for the page's templates: three short queries by id."""
+    today = overview.today
+    shown = [c for c in (today.mine, today.partner, *overview.recent) if c is not None]
+    if not shown:
+        return overview
+    models = {c.pk: c for c in checkins_with_details(user=user, ids=[c.pk for c in shown])}
+    return replace(
+        overview,
+        today=replace(
+            today,
+            mine=models[today.mine.pk] if today.mine else None,
+            partner=models[today.partner.pk] if today.partner else None,
         ),
+        recent=[models[c.pk] for c in overview.recent],
+        recent_days=[
+            replace(group, checkins=[models[c.pk] for c in group.checkins])
+            for group in overview.recent_days
+        ],
     )
 
 
-def dashboard_read(*, user: User) -> Dashboard:
-    """ "Us today" for the API (PostgreSQL): one statement, then the day rules.
+def dashboard_read(*, user: User, page: bool = False) -> Dashboard:
+    """ "Us today" (PostgreSQL): one statement, then the day rules.
 
-    The pending invite of an unpaired person is not read: the API does not show it
-    (the page reads it, through `selectors.dashboard_get`)."""
+    For the API, the shown check-ins come rendered as its JSON. For the `page`, they
+    come as models for its templates (`_with_models`), and an unpaired person's
+    pending invite is read too (the API does not show it)."""
     now = timezone.now()
     first, last = overview_window(user)
     my_date = local_date(user.timezone)
-    [text] = DASHBOARD.one(
+    statement = DASHBOARD_PAGE if page else DASHBOARD
+    [text] = statement.one(
         [user.pk, first, last, my_date - _QUESTION_MARGIN, my_date + _QUESTION_MARGIN, now]
     )
     found = json.loads(text)
     context = _context(user, found["couple"])
     remember_couple_context(user, context)
     window = [rendered_checkin(row) for row in found["checkins"]]
-    overview = overview_of(user, window, None)
+    overview: CheckinOverview[Any] = overview_of(user, window, None)
+    if page:
+        overview = _with_models(user, overview)
+    else:
+        shown = [c for c in (overview.today.mine, overview.today.partner) if c is not None]
+        _render_missing(user, [*shown, *overview.recent])
     showed_up = None
     if context is not None:
         months = {date.fromisoformat(month): days for month, days in found["months"]}
@@ -177,11 +230,11 @@ def dashboard_read(*, user: User) -> Dashboard:
         today = couple_day_today(user=user)
         rows = [row for row in found["questions"] if row["couple_date"] == today.isoformat()]
         if rows:
-            question = question_view_of(_question(user, rows[0]), user, now)
+            question = question_view_of(visible_question(user, rows[0]), user, now)
     return Dashboard(
         couple=context,
         checkins=replace(overview, showed_up=showed_up),
-        pending_invite=None,
+        pending_invite=invite_pending_for(user=user) if page and context is None else None,
         question=question,
         freshness=freshness_of(tuple(row) for row in found["freshness"]),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ import time_machine
 from django.urls import reverse
 from rest_framework.utils.encoders import JSONEncoder
 
+from checkins.apis import checkin_payload
 from checkins.models import Visibility
 from checkins.services import checkin_respond, checkin_submit
 from lovemaps.services import lovemap_answer, lovemap_reveal
@@ -108,3 +110,58 @@ def test_the_api_reads_it_in_one_statement_after_authentication(lived, api):
         client.get(url)  # prepared, and today's question assigned
         response = assert_num_queries(2, lambda: client.get(url))
         assert response.json() == orm_path(lived.partner)
+
+
+def test_a_shown_check_in_the_statement_did_not_render_is_rendered_by_the_orm_path(
+    lived, monkeypatch
+):
+    """With no check-in rendered by the statement, every shown one comes from the
+    fallback, and the dashboard says the same."""
+    bare = statements.Statement(
+        name="nuzzle_dashboard_bare",
+        types=statements.DASHBOARD.types,
+        sql=statements._dashboard_sql(0),
+    )
+    monkeypatch.setattr(statements, "DASHBOARD", bare)
+    last = START + timedelta(hours=13 * 75)
+    with time_machine.travel(last, tick=False):
+        for user in (lived.author, lived.partner):
+            assert statement_path(user) == orm_path(user)
+
+
+def page_summary(dashboard, user) -> dict:
+    """What the page shows, comparable: the cards as the API would render the same
+    models, and everything else as read."""
+    overview = dashboard.checkins
+    card = lambda c: checkin_payload(c, user) if c is not None else None  # noqa: E731
+    return {
+        "couple": dashboard.couple and (dashboard.couple.couple.pk, dashboard.couple.partner.pk),
+        "today": (
+            overview.today.date,
+            overview.today.couple_date,
+            card(overview.today.mine),
+            overview.today.partner_date,
+            card(overview.today.partner),
+            overview.today.partner_ahead,
+        ),
+        "moods": overview.moods,
+        "recent": [card(c) for c in overview.recent],
+        "recent_days": [(g.date, [c.pk for c in g.checkins]) for g in overview.recent_days],
+        "showed_up": overview.showed_up,
+        "question": dashboard.question and replace(dashboard.question, prompt=None),
+        "freshness": dashboard.freshness,
+        "invite": dashboard.pending_invite,
+        "authors": [c.author.display_name for c in overview.recent],
+    }
+
+
+def test_the_page_reads_through_the_statement_what_the_orm_path_reads(lived):
+    last = START + timedelta(hours=13 * 75)
+    for hour in (1, 13):
+        with time_machine.travel(last.replace(hour=hour), tick=False):
+            for user in (lived.author, lived.partner, lived.unpaired):
+                forget_couple_context(user)
+                expected = page_summary(selectors.dashboard_get(user=user), user)
+                forget_couple_context(user)
+                found = page_summary(statements.dashboard_read(user=user, page=True), user)
+                assert found == expected, f"{user.display_name} at {hour}:00"
