@@ -460,7 +460,11 @@ def verdict(rows: list[Row]) -> list[str]:
             continue
         ours = cpu_ms(nuzzle)
         winners = {"X-Unyra" if cpu_ms(peer) < ours else "Nuzzle" for peer in peers}
-        who = winners.pop() if len(winners) == 1 else "it depends on the row:"
+        verdict = (
+            f"**{winners.pop()}** spends less worker CPU per request"
+            if len(winners) == 1
+            else "**neither** spends less worker CPU per request on every row"
+        )
 
         def items(row: Row, task: str = task) -> str:
             return f", {row.probe.get('items', 0):.0f} items" if task == "list" else ""
@@ -468,7 +472,7 @@ def verdict(rows: list[Row]) -> list[str]:
         theirs = " and ".join(f"{cpu_ms(peer):.1f} ms ({peer.key}{items(peer)})" for peer in peers)
         times = " and ".join(f"{ours / cpu_ms(peer):.1f}×" for peer in peers)
         out.append(
-            f"- {task}: **{who}** spends less worker CPU per request. Nuzzle "
+            f"- {task}: {verdict}. Nuzzle "
             f"{ours:.1f} ms ({nuzzle.key}{items(nuzzle)}), X-Unyra {theirs}: "
             f"Nuzzle spends {times} as much."
         )
