@@ -142,20 +142,36 @@ DASHBOARD_PAGE = Statement(
 _QUESTION_MARGIN = timedelta(days=2)
 
 
+def _partial(model: Any, values: dict[str, Any]) -> Any:
+    """An instance with only `values` loaded: the other fields are deferred (read from
+    the database if anything asks), never left at a default that could be taken for
+    the truth. `from_db` wants the values in the model's field order."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db("default", names, [values[name] for name in names])
+
+
 def _context(user: User, found: dict[str, Any] | None) -> CoupleContext | None:
+    """My couple and partner from the statement, with the fields it read (`_partial`)."""
     if found is None:
         return None
-    couple = Couple(
-        id=found["id"],
-        timezone=found["timezone"],
-        created_at=datetime.fromisoformat(found["created_at"]),
-    )
     partner = found["partner"]
     return CoupleContext(
-        couple=couple,
+        couple=_partial(
+            Couple,
+            {
+                "id": found["id"],
+                "timezone": found["timezone"],
+                "created_at": datetime.fromisoformat(found["created_at"]),
+            },
+        ),
         me=user,
-        partner=User(
-            id=partner["id"], display_name=partner["display_name"], timezone=partner["timezone"]
+        partner=_partial(
+            User,
+            {
+                "id": partner["id"],
+                "display_name": partner["display_name"],
+                "timezone": partner["timezone"],
+            },
         ),
     )
 

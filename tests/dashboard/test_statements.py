@@ -165,3 +165,15 @@ def test_the_page_reads_through_the_statement_what_the_orm_path_reads(lived):
                 forget_couple_context(user)
                 found = page_summary(statements.dashboard_read(user=user, page=True), user)
                 assert found == expected, f"{user.display_name} at {hour}:00"
+
+
+def test_the_couple_read_with_the_statement_defers_what_it_did_not_read(lived):
+    """A field the statement did not read is fetched if asked for, never a default."""
+    from nuzzle.couples.models import User
+
+    User.objects.filter(pk=lived.partner.pk).update(allow_sensitive_questions=True)
+    forget_couple_context(lived.author)
+    dashboard = statements.dashboard_read(user=lived.author)
+    assert dashboard.couple.partner.display_name == lived.partner.display_name
+    assert dashboard.couple.partner.allow_sensitive_questions is True
+    assert dashboard.couple.couple.ended_at is None
