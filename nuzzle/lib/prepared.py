@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.utils import ProgrammingError
+from django.db.utils import DatabaseError
 
 # SQLSTATE 26000, invalid_sql_statement_name: "prepared statement ... does not exist".
 _MISSING = "26000"
@@ -79,7 +79,7 @@ class Statement:
                 try:
                     cursor.execute(self._execute_sql(), params)
                     return list(cursor.fetchall())
-                except ProgrammingError as exc:
+                except DatabaseError as exc:  # psycopg2 calls SQLSTATE 26000 operational
                     cause = exc.__cause__
                     if getattr(cause, "pgcode", None) != _MISSING or connection.in_atomic_block:
                         raise
