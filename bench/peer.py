@@ -69,7 +69,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -81,7 +80,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.server import BENCH_ENV, HOST, Gunicorn
-from bench.web import Result, gunicorn_defaults, measure
+from bench.web import Result, gunicorn_defaults, measure, raw
 
 NUZZLE_DB = "postgres://postgres@127.0.0.1:5432/nuzzle_bench_peer_nuzzle"
 PEER_DB = "postgres://postgres@127.0.0.1:5432/nuzzle_bench_peer"
@@ -166,7 +165,11 @@ def peer_helper(
 
 class PeerGunicorn(Gunicorn):
     """The peer's WSGI app under its own gunicorn (its virtualenv), with Nuzzle's
-    gunicorn.conf.py: the same workers, threads, preloading, recycling and access log."""
+    gunicorn.conf.py: the same workers, threads, preloading, recycling and access log.
+    Ready once its API root (public, no database) answers."""
+
+    ready_path = "/"
+    ready_timeout = 60.0
 
     def __init__(
         self,
@@ -188,48 +191,7 @@ class PeerGunicorn(Gunicorn):
             log=log,
         )
         self.python = python
-        self.backend = backend
-
-    def start(self) -> PeerGunicorn:
-        self.log.parent.mkdir(exist_ok=True)
-        command = [
-            str(self.python),
-            "-m",
-            "gunicorn",
-            self.app,
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"{HOST}:{self.port}",
-            "--workers",
-            str(self.workers),
-            "--worker-class",
-            self.worker_class,
-            "--threads",
-            str(self.threads),
-            "--log-level",
-            "warning",
-        ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=self.backend, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"peer gunicorn exited ({self.process.returncode}); see {self.log}"
-                )
-            try:
-                # The peer's API root: public, no database.
-                with urllib.request.urlopen(self.url("/"), timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"peer gunicorn did not answer / within 60 s; see {self.log}")
+        self.cwd = backend
 
 
 # --- Databases ---------------------------------------------------------------------------
@@ -256,16 +218,6 @@ def database_ensure(url: str) -> None:
 
 
 # --- Requests ------------------------------------------------------------------------------
-
-
-def raw(method: str, path: str, headers: dict[str, str], body: Any = None) -> str:
-    """One HTTP/1.1 request as loadgen.py takes it (a latin-1 string)."""
-    data = b"" if body is None else json.dumps(body).encode()
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}", "User-Agent: nuzzle-bench"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    if body is not None:
-        lines += ["Content-Type: application/json", f"Content-Length: {len(data)}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode().decode("latin-1") + data.decode("latin-1")
 
 
 @dataclass

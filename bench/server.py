@@ -54,7 +54,14 @@ def _static_fingerprint() -> str:
 
 
 class Gunicorn:
-    """A gunicorn process bound to 127.0.0.1 on a free port."""
+    """A gunicorn process bound to 127.0.0.1 on a free port, configured by
+    `gunicorn.conf.py` (the production file). Another app (bench/peer.py) sets
+    `python` (its virtualenv's), `cwd` and the path that answers once it is ready."""
+
+    python: Path | str = sys.executable
+    cwd: Path = ROOT
+    ready_path = "/healthz"
+    ready_timeout = 30.0
 
     def __init__(
         self,
@@ -97,10 +104,12 @@ class Gunicorn:
     def start(self) -> Gunicorn:
         self.log.parent.mkdir(exist_ok=True)
         command = [
-            sys.executable,
+            str(self.python),
             "-m",
             "gunicorn",
             self.app,
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"{HOST}:{self.port}",
             "--workers",
@@ -114,25 +123,28 @@ class Gunicorn:
         ]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         self._wait_ready()
         return self
 
-    def _wait_ready(self, timeout: float = 30) -> None:
+    def _wait_ready(self) -> None:
+        timeout = self.ready_timeout
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({self.process.returncode}); see {self.log}")
             try:
-                with urllib.request.urlopen(self.url("/healthz"), timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(self.url(self.ready_path), timeout=2) as response:  # noqa: S310
                     if response.status == 200:
                         return
             except OSError:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s")
+        raise RuntimeError(
+            f"gunicorn did not answer {self.ready_path} within {timeout:.0f} s; see {self.log}"
+        )
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

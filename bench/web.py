@@ -87,7 +87,8 @@ def _prepare_environment() -> None:
 # --- Requests ------------------------------------------------------------------------
 
 
-def _raw(method: str, path: str, headers: dict[str, str], body: Any = None) -> str:
+def raw(method: str, path: str, headers: dict[str, str], body: Any = None) -> str:
+    """One HTTP/1.1 request as loadgen.py takes it (a latin-1 string)."""
     data = b"" if body is None else json.dumps(body).encode()
     lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}", "User-Agent: nuzzle-bench"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
@@ -167,25 +168,25 @@ def requests_for(row: str, people: list[Person]) -> list[str]:
         return {"Authorization": f"Token {bench_token(person.id)}", "Accept": "application/json"}
 
     if row == "L0":
-        return [_raw("GET", "/l0", {})]
+        return [raw("GET", "/l0", {})]
     if row == "L1":
-        return [_raw("GET", f"/l1?id={p.id}", {}) for p in people]
+        return [raw("GET", f"/l1?id={p.id}", {}) for p in people]
     if row == "L2":
-        return [_raw("GET", "/bench/l2", token(p)) for p in people]
+        return [raw("GET", "/bench/l2", token(p)) for p in people]
     if row == "dashboard-html":
         cookie = settings.SESSION_COOKIE_NAME
         return [
-            _raw(
+            raw(
                 "GET", "/", {"Cookie": f"{cookie}={bench_session_key(p.id)}", "Accept": "text/html"}
             )
             for p in people
         ]
     if row == "dashboard-api":
-        return [_raw("GET", "/api/v1/dashboard", token(p)) for p in people]
+        return [raw("GET", "/api/v1/dashboard", token(p)) for p in people]
     if row == "lovemap-partner":
-        return [_raw("GET", "/api/v1/lovemap/partner", token(p)) for p in people]
+        return [raw("GET", "/api/v1/lovemap/partner", token(p)) for p in people]
     if row == "checkin-list":
-        return [_raw("GET", "/api/v1/checkins", token(p)) for p in people]
+        return [raw("GET", "/api/v1/checkins", token(p)) for p in people]
     if row == "checkin-put":
         questions = _checkin_questions()
         out = []
@@ -197,11 +198,11 @@ def requests_for(row: str, people: list[Person]) -> list[str]:
                 "answers": [{"question_id": ids[n % len(ids)], "text": ANSWER_TEXT}] if ids else [],
                 "visibility": "shared",
             }
-            out.append(_raw("PUT", "/api/v1/checkins/today", token(p), body))
+            out.append(raw("PUT", "/api/v1/checkins/today", token(p), body))
         return out
     if row == "answer-post":
         return [
-            _raw(
+            raw(
                 "POST",
                 f"/api/v1/questions/{p.question_id}/answer",
                 token(p),

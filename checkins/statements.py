@@ -14,23 +14,27 @@ from nuzzle.lib.prepared import Statement, day, iso
 from nuzzle.nudges.models import NudgePreferences
 from nuzzle.nudges.services import ACTIVITY_GRANULARITY
 
-# One check-in as CHECKIN_OUTPUT writes it, for viewer $1, from a row `c` with the
-# check-in's columns: its answers (with their questions' text) and the responses the
-# viewer may see, in the ORM path's orders.
-CHECKIN_JSON = f"""json_build_object(
-    'id', c.id,
-    'date', {day("c.local_date")},
-    'couple_date', {day("c.couple_date")},
-    'author', CASE WHEN c.author_id = $1 THEN 'me' ELSE 'partner' END,
-    'mood', c.mood,
-    'energy', c.energy,
+
+def checkin_json(row: str, answers: str = "checkins_checkinanswer a", of_row: bool = True) -> str:
+    """One check-in as CHECKIN_OUTPUT writes it, for viewer $1, from the row `row` with
+    the check-in's columns: its answers (`answers`, rows named `a`, with `of_row` those
+    of this check-in only) with their questions' text, and the responses the viewer may
+    see, in the ORM path's orders."""
+    mine = f"WHERE a.checkin_id = {row}.id" if of_row else ""
+    return f"""json_build_object(
+    'id', {row}.id,
+    'date', {day(f"{row}.local_date")},
+    'couple_date', {day(f"{row}.couple_date")},
+    'author', CASE WHEN {row}.author_id = $1 THEN 'me' ELSE 'partner' END,
+    'mood', {row}.mood,
+    'energy', {row}.energy,
     'answers', coalesce((
         SELECT json_agg(json_build_object(
             'question_id', a.prompt_id, 'question', q.text, 'text', a.text
         ) ORDER BY a.position, a.id)
-        FROM checkins_checkinanswer a JOIN prompts_prompt q ON q.id = a.prompt_id
-        WHERE a.checkin_id = c.id), '[]'::json),
-    'visibility', c.visibility,
+        FROM {answers} JOIN prompts_prompt q ON q.id = a.prompt_id
+        {mine}), '[]'::json),
+    'visibility', {row}.visibility,
     'responses', coalesce((
         SELECT json_agg(json_build_object(
             'id', r.id,
@@ -41,9 +45,12 @@ CHECKIN_JSON = f"""json_build_object(
             'updated_at', {iso("r.updated_at")}
         ) ORDER BY r.created_at, r.id)
         FROM checkins_visibleresponse r
-        WHERE r.viewer_id = $1 AND r.checkin_id = c.id), '[]'::json),
-    'updated_at', {iso("c.updated_at")}
-)"""  # noqa: S608 (built once from constants)
+        WHERE r.viewer_id = $1 AND r.checkin_id = {row}.id), '[]'::json),
+    'updated_at', {iso(f"{row}.updated_at")}
+)"""  # noqa: S608 (built from constants)
+
+
+CHECKIN_JSON = checkin_json("c")
 
 # The order of `selectors._visible_between`: newest couple day first.
 NEWEST_FIRST = "c.couple_date DESC, c.local_date DESC, c.created_at DESC, c.id DESC"
@@ -200,32 +207,8 @@ CHECKIN_WRITE = Statement(
         WHERE user_id = $1 AND last_active_at < $11 AND EXISTS (SELECT 1 FROM written)
     )
     SELECT (SELECT local_date FROM later), w.created,
-           CASE WHEN w.id IS NULL THEN NULL ELSE json_build_object(
-        'id', w.id,
-        'date', {day("w.local_date")},
-        'couple_date', {day("w.couple_date")},
-        'author', 'me',
-        'mood', w.mood,
-        'energy', w.energy,
-        'answers', coalesce((
-            SELECT json_agg(json_build_object(
-                'question_id', k.prompt_id, 'question', q.text, 'text', k.text
-            ) ORDER BY k.position, k.id)
-            FROM kept k JOIN prompts_prompt q ON q.id = k.prompt_id), '[]'::json),
-        'visibility', w.visibility,
-        'responses', coalesce((
-            SELECT json_agg(json_build_object(
-                'id', r.id,
-                'author', CASE WHEN r.author_id = $1 THEN 'me' ELSE 'partner' END,
-                'reaction', nullif(r.reaction, ''),
-                'text', r.text,
-                'created_at', {iso("r.created_at")},
-                'updated_at', {iso("r.updated_at")}
-            ) ORDER BY r.created_at, r.id)
-            FROM checkins_visibleresponse r
-            WHERE r.viewer_id = $1 AND r.checkin_id = w.id), '[]'::json),
-        'updated_at', {iso("w.updated_at")}
-    )::text END
+           CASE WHEN w.id IS NULL THEN NULL
+                ELSE {checkin_json("w", answers="kept a", of_row=False)}::text END
     FROM (SELECT 1) AS one LEFT JOIN written w ON true
     """,  # noqa: S608 (built once from constants; every value is a parameter)
 )

@@ -61,15 +61,16 @@ def couple_context(user: User | AnonymousUser) -> CoupleContext | None:
 
 
 @cache
-def _context_statement() -> Statement:
+def _context_statement() -> tuple[Statement, list[str], list[str]]:
     """My couple and my partner, every column of each, from the `couples_partnership`
-    view: built once the models are loaded."""
-    couple_columns = [f.column for f in Couple._meta.concrete_fields]
-    user_columns = [f.column for f in User._meta.concrete_fields]
+    view, with the couple's and the user's field names in that order: built once the
+    models are loaded, not on every request."""
+    couple_fields = list(Couple._meta.concrete_fields)
+    user_fields = list(User._meta.concrete_fields)
     selected = ", ".join(
-        [f"k.{column}" for column in couple_columns] + [f"u.{column}" for column in user_columns]
+        [f"k.{f.column}" for f in couple_fields] + [f"u.{f.column}" for f in user_fields]
     )
-    return Statement(
+    statement = Statement(
         name="nuzzle_couple_context",
         types=("bigint",),
         sql=f"""
@@ -80,18 +81,17 @@ def _context_statement() -> Statement:
         WHERE p.user_id = $1
         """,  # noqa: S608 (column names from the models; the user is a parameter)
     )
+    return statement, [f.attname for f in couple_fields], [f.attname for f in user_fields]
 
 
 def _context_prepared(user: User) -> CoupleContext | None:
     """`couple_context` on PostgreSQL: one prepared statement, whole model instances
     (as the ORM query makes them)."""
-    rows = _context_statement().rows([user.pk])
+    statement, couple_fields, user_fields = _context_statement()
+    rows = statement.rows([user.pk])
     if len(rows) != 1:
         return None
-    row = rows[0]
-    couple_fields = [f.attname for f in Couple._meta.concrete_fields]
-    user_fields = [f.attname for f in User._meta.concrete_fields]
-    split = len(couple_fields)
+    row, split = rows[0], len(couple_fields)
     couple = Couple.from_db("default", couple_fields, row[:split])
     partner = User.from_db("default", user_fields, row[split:])
     return CoupleContext(couple=couple, me=user, partner=partner)

@@ -25,7 +25,6 @@ from checkins.apis import checkin_payload
 from checkins.selectors import (
     CheckinOverview,
     ShowedUp,
-    checkin_list,
     checkins_with_details,
     overview_of,
     overview_window,
@@ -88,9 +87,9 @@ def _dashboard_sql(rendered_newest: int, *, other_couples: bool = True) -> str:
                 THEN {rendered_checkin_json(CHECKIN_JSON)}
                 ELSE {rendered_checkin_json("NULL")} END ORDER BY {NEWEST_FIRST})
             FROM (
-                SELECT v.*, row_number() OVER (ORDER BY {NEWEST_FIRST.replace("c.", "v.")}) AS n
-                FROM checkins_visiblecheckin v
-                WHERE v.viewer_id = $1 AND v.local_date >= $2 AND v.local_date <= $3
+                SELECT c.*, row_number() OVER (ORDER BY {NEWEST_FIRST}) AS n
+                FROM checkins_visiblecheckin c
+                WHERE c.viewer_id = $1 AND c.local_date >= $2 AND c.local_date <= $3
             ) AS c
         ), '[]'::json),
         'months', coalesce((
@@ -178,15 +177,10 @@ def _context(user: User, found: dict[str, Any] | None) -> CoupleContext | None:
 
 def _render_missing(user: User, shown: list[RenderedCheckin]) -> None:
     """Render, by the ORM path, any shown check-in the statement did not (past
-    `RENDERED_NEWEST`): two more queries, in the rare dashboard that needs them."""
+    `RENDERED_NEWEST`): three more queries, in the rare dashboard that needs them."""
     missing = {checkin.pk: checkin for checkin in shown if checkin.payload is None}
-    if not missing:
-        return
-    first = min(checkin.local_date for checkin in missing.values())
-    last = max(checkin.local_date for checkin in missing.values())
-    for found in checkin_list(user=user, date_from=first, date_to=last):
-        if found.pk in missing:
-            missing[found.pk].payload = checkin_payload(found, user)
+    for found in checkins_with_details(user=user, ids=list(missing)) if missing else []:
+        missing[found.pk].payload = checkin_payload(found, user)
 
 
 def _with_models(user: User, overview: CheckinOverview[Any]) -> CheckinOverview[Any]:

@@ -65,25 +65,24 @@ class VendorSQL(migrations.RunSQL):
             },
         )
 
-    def _statements(self, table: dict[str, list[str]], schema_editor: Any) -> list[str]:
+    def _run(self, table: dict[str, list[str]], app_label: str, schema_editor: Any) -> None:
+        if not router.allow_migrate(schema_editor.connection.alias, app_label, **self.hints):
+            return
         vendor = schema_editor.connection.vendor
         if vendor not in table:
             raise NotImplementedError(f"no SQL for {vendor}: Nuzzle runs on PostgreSQL or SQLite")
-        return table[vendor]
+        for statement in table[vendor]:
+            schema_editor.execute(statement, params=None)
 
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        if router.allow_migrate(schema_editor.connection.alias, app_label, **self.hints):
-            for statement in self._statements(self.by_vendor, schema_editor):
-                schema_editor.execute(statement, params=None)
+        self._run(self.by_vendor, app_label, schema_editor)
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        if router.allow_migrate(schema_editor.connection.alias, app_label, **self.hints):
-            for statement in self._statements(self.reverse_by_vendor, schema_editor):
-                schema_editor.execute(statement, params=None)
+        self._run(self.reverse_by_vendor, app_label, schema_editor)
 
     def describe(self) -> str:
         return "Vendor SQL (PostgreSQL and SQLite)"

@@ -96,14 +96,6 @@ class Statement:
         return found[0]
 
 
-def forget_prepared(using: str = "default") -> None:
-    """Forget what this process prepared on the connection (for tests that make the
-    server forget, with DEALLOCATE ALL or DISCARD ALL)."""
-    connection = connections[using]
-    if connection.connection is not None:
-        _prepared.pop(connection.connection, None)
-
-
 # --- Pieces of SQL the statements share --------------------------------------------------
 
 

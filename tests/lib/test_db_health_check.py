@@ -54,6 +54,19 @@ def request() -> None:
     connection.close_if_unusable_or_obsolete()
 
 
+def kill_server_side() -> int:
+    """End this connection's server process from another connection, as a server
+    restart or a firewall would; returns its pid."""
+    pid = connection.connection.info.backend_pid
+    killer = connection.copy()
+    try:
+        with killer.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        killer.close()
+    return pid
+
+
 def test_the_backend_is_ours_on_postgresql():
     assert isinstance(connection, base.DatabaseWrapper)
 
@@ -73,13 +86,7 @@ def test_a_connection_used_a_moment_ago_is_not_checked_an_idle_one_is(clock, che
 def test_a_dead_idle_connection_is_replaced_before_the_request_s_query(clock, checks):
     connection.close()
     request()
-    pid = connection.connection.info.backend_pid
-    killer = connection.copy()
-    try:
-        with killer.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    finally:
-        killer.close()
+    pid = kill_server_side()
     clock.now += 60
     request()  # no error: the check found it dead and Django connected anew
     assert connection.connection.info.backend_pid != pid
@@ -91,13 +98,7 @@ def test_a_connection_that_died_just_after_use_fails_once_and_is_then_replaced(c
     it and the next request has a new one."""
     connection.close()
     request()
-    pid = connection.connection.info.backend_pid
-    killer = connection.copy()
-    try:
-        with killer.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    finally:
-        killer.close()
+    pid = kill_server_side()
     connection.close_if_unusable_or_obsolete()
     with pytest.raises(OperationalError):
         list(User.objects.values_list("pk")[:1])
