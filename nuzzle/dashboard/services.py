@@ -18,8 +18,8 @@ def dashboard_for_today(*, user: User, rendered: bool = False) -> Dashboard:
     read again, so a dashboard whose question is there costs no query more.
 
     On PostgreSQL one prepared statement reads it all (`statements.dashboard_read`):
-    for the API (`rendered`), its check-ins come rendered as the API shows them; for
-    the page, as models for its templates."""
+    its check-ins come rendered as the API shows them, and for the page (not
+    `rendered`) become its cards (`checkins.cards`)."""
     if statements.DASHBOARD.available():
         dashboard = statements.dashboard_read(user=user, page=not rendered)
     else:

@@ -22,6 +22,7 @@ from typing import Any
 from django.utils import timezone
 
 from checkins.apis import checkin_payload
+from checkins.cards import CheckinCard, checkin_card
 from checkins.selectors import (
     CheckinOverview,
     ShowedUp,
@@ -129,12 +130,6 @@ DASHBOARD = Statement(
     types=("bigint", "date", "date", "date", "date", "timestamptz"),
     sql=_dashboard_sql(RENDERED_NEWEST),
 )
-# The page's: the same, with no check-in rendered as JSON (its cards are templates).
-DASHBOARD_PAGE = Statement(
-    name="nuzzle_dashboard_page",
-    types=DASHBOARD.types,
-    sql=_dashboard_sql(0, other_couples=False),
-)
 
 # Zones are at most 26 hours apart: the couple day I am living is within a day or two
 # of my local date.
@@ -183,25 +178,30 @@ def _render_missing(user: User, shown: list[RenderedCheckin]) -> None:
         missing[found.pk].payload = checkin_payload(found, user)
 
 
-def _with_models(user: User, overview: CheckinOverview[Any]) -> CheckinOverview[Any]:
-    """The overview with its shown check-ins (today's two and the recent ones, at most
-    eight, whose ids the view gave) as models with their answers and the responses I
-    may see, for the page's templates: three short queries by id."""
+def _as_cards(
+    user: User, context: CoupleContext | None, overview: CheckinOverview[Any]
+) -> CheckinOverview[Any]:
+    """The overview with its shown check-ins (today's two and the recent ones) as the
+    page's cards, from the payloads the statement rendered: no query."""
+    partner = context.partner if context is not None else None
+    cards: dict[int, CheckinCard] = {}
+
+    def card(checkin: RenderedCheckin) -> CheckinCard:
+        if checkin.pk not in cards:
+            cards[checkin.pk] = checkin_card(checkin, me=user, partner=partner)
+        return cards[checkin.pk]
+
     today = overview.today
-    shown = [c for c in (today.mine, today.partner, *overview.recent) if c is not None]
-    if not shown:
-        return overview
-    models = {c.pk: c for c in checkins_with_details(user=user, ids=[c.pk for c in shown])}
     return replace(
         overview,
         today=replace(
             today,
-            mine=models[today.mine.pk] if today.mine else None,
-            partner=models[today.partner.pk] if today.partner else None,
+            mine=card(today.mine) if today.mine else None,
+            partner=card(today.partner) if today.partner else None,
         ),
-        recent=[models[c.pk] for c in overview.recent],
+        recent=[card(c) for c in overview.recent],
         recent_days=[
-            replace(group, checkins=[models[c.pk] for c in group.checkins])
+            replace(group, checkins=[card(c) for c in group.checkins])
             for group in overview.recent_days
         ],
     )
@@ -210,14 +210,13 @@ def _with_models(user: User, overview: CheckinOverview[Any]) -> CheckinOverview[
 def dashboard_read(*, user: User, page: bool = False) -> Dashboard:
     """ "Us today" (PostgreSQL): one statement, then the day rules.
 
-    For the API, the shown check-ins come rendered as its JSON. For the `page`, they
-    come as models for its templates (`_with_models`), and an unpaired person's
-    pending invite is read too (the API does not show it)."""
+    The shown check-ins come rendered as the API's JSON; for the `page`, they become
+    its cards (`checkins.cards`), and an unpaired person's pending invite is read too
+    (the API does not show it)."""
     now = timezone.now()
     first, last = overview_window(user)
     my_date = local_date(user.timezone)
-    statement = DASHBOARD_PAGE if page else DASHBOARD
-    [text] = statement.one(
+    [text] = DASHBOARD.one(
         [user.pk, first, last, my_date - _QUESTION_MARGIN, my_date + _QUESTION_MARGIN, now]
     )
     found = json.loads(text)
@@ -225,11 +224,10 @@ def dashboard_read(*, user: User, page: bool = False) -> Dashboard:
     remember_couple_context(user, context)
     window = [rendered_checkin(row) for row in found["checkins"]]
     overview: CheckinOverview[Any] = overview_of(user, window, None)
+    shown = [c for c in (overview.today.mine, overview.today.partner) if c is not None]
+    _render_missing(user, [*shown, *overview.recent])
     if page:
-        overview = _with_models(user, overview)
-    else:
-        shown = [c for c in (overview.today.mine, overview.today.partner) if c is not None]
-        _render_missing(user, [*shown, *overview.recent])
+        overview = _as_cards(user, context, overview)
     showed_up = None
     if context is not None:
         months = {date.fromisoformat(month): days for month, days in found["months"]}
