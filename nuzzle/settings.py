@@ -91,10 +91,13 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
+                # After Django's (which the admin requires): `user` unwrapped.
+                "nuzzle.lib.context_processors.person",
                 "django.contrib.messages.context_processors.messages",
                 "nuzzle.lib.context_processors.site",
             ],
             "libraries": {"fragments": "nuzzle.lib.fragments"},
+            "builtins": ["nuzzle.lib.urltag"],
         },
     },
 ]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from nuzzle.couples.auth import requester
 from nuzzle.couples.forms import JoinForm
 from nuzzle.dashboard import export, services
-from nuzzle.dashboard.charts import mood_chart
+from nuzzle.dashboard.charts import mood_chart_html
 
 
 @login_required
@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "overview": dashboard.checkins,
         "question": dashboard.question,
         "freshness": dashboard.freshness,
-        "chart": mood_chart(
+        "chart": mood_chart_html(
             dashboard.checkins.moods,
             my_name="You",
             partner_name=dashboard.couple.partner.display_name if dashboard.couple else None,

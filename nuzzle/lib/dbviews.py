@@ -34,6 +34,16 @@ def create_view(name: str, select: str) -> migrations.RunSQL:
     )
 
 
+def replace_view(name: str, select: str, *, was: str) -> migrations.RunSQL:
+    """The view `name` defined anew as `select` (the same columns), and as it `was`
+    when the migration is unapplied. Drop and create: SQLite has no CREATE OR REPLACE."""
+    VIEWS.add(name)
+    return migrations.RunSQL(
+        sql=[f"DROP VIEW IF EXISTS {name}", f"CREATE VIEW {name} AS {select}"],
+        reverse_sql=[f"DROP VIEW IF EXISTS {name}", f"CREATE VIEW {name} AS {was}"],
+    )
+
+
 class VendorSQL(migrations.RunSQL):
     """SQL with one text per database vendor (`postgresql`, `sqlite`), each with its
     reverse. A vendor with no text here is refused: Nuzzle runs on those two only."""

@@ -10,7 +10,7 @@ import time_machine
 
 from checkins.selectors import MoodDay
 from checkins.services import checkin_respond, checkin_submit
-from nuzzle.dashboard.charts import mood_chart
+from nuzzle.dashboard.charts import draw, mood_chart, mood_chart_html
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,29 @@ def test_the_table_lists_days_with_a_check_in_newest_first():
     ]
     assert chart.paired
     assert not mood_chart(days((3, None)), my_name="You", partner_name=None).paired
+
+
+def test_the_drawn_chart_escapes_every_name_and_shows_the_table_once_there_is_a_mood():
+    chart = draw(mood_chart(days((4, None), (None, 2)), my_name="You", partner_name="<b>S"))
+    assert "<b>" not in chart
+    assert chart.count("&lt;b&gt;S") == 4  # its marker's title, the sentence, legend, table
+    assert '<th scope="row">Mon 2 Nov</th><td>—</td><td>Low</td>' in chart
+    assert "Moods will gather here" not in chart
+    empty = draw(mood_chart(days((None, None)), my_name="You", partner_name=None))
+    assert "Moods will gather here" in empty
+    assert "<table>" not in empty
+
+
+def test_a_chart_is_drawn_once_for_the_same_days_and_names_and_again_when_a_mood_changes():
+    first = mood_chart_html(days((4, None), (3, 2)), my_name="You", partner_name="Sam")
+    again = mood_chart_html(days((4, None), (3, 2)), my_name="You", partner_name="Sam")
+    changed = mood_chart_html(days((4, None), (3, 5)), my_name="You", partner_name="Sam")
+    renamed = mood_chart_html(days((4, None), (3, 2)), my_name="You", partner_name="Sal")
+    assert again is first
+    assert changed is not first
+    assert "Sam, 2 Nov: Great" in changed
+    assert renamed is not first
+    assert "Sal, 2 Nov: Low" in renamed
 
 
 def test_my_reaction_is_marked_chosen_on_the_partners_card(client, cast, same_couple_day):
