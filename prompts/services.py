@@ -22,6 +22,8 @@ from nuzzle.couples.selectors import couple_day_today
 from nuzzle.lib.choices import Reaction
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, as_invalid
 from nuzzle.nudges.kinds import Kind
+from nuzzle.nudges.policy import event_delay
+from nuzzle.nudges.schedule import event_moves
 from nuzzle.nudges.services import activity_note, nudge_enqueue
 from prompts import selection, statements
 from prompts.assignment import (
@@ -190,9 +192,9 @@ def question_answer(*, user: User, question_id: int, text: str) -> tuple[Questio
 def question_answer_seen(*, user: User, question_id: int, text: str) -> tuple[QuestionView, bool]:
     """`question_answer` for the API on PostgreSQL, with its read-back: the same
     validation and the same decisions, with the question locked, the answer written
-    (and the question revealed, and my activity noted) and the question read back as I
-    may see it by three prepared statements (`statements`). The partner's nudge is
-    queued in the same transaction, as on the ORM path. Returns (view, created)."""
+    (and the question revealed, my activity noted and the partner's nudge queued) and
+    the question read back as I may see it by three prepared statements
+    (`statements`). Returns (view, created)."""
     text = text.strip()
     with as_invalid():
         QuestionAnswer(text=text).full_clean(exclude=["question", "author"], validate_unique=False)
@@ -202,10 +204,17 @@ def question_answer_seen(*, user: User, question_id: int, text: str) -> tuple[Qu
             raise NotFound("No such question.")
         now = timezone.now()
         _refuse_unless_answerable(locked.revealed_at, locked.status, locked.closes_at, now)
-        created = statements.question_write(user=user, question_id=question_id, text=text, now=now)
-        if created:
-            # As on the ORM path: in this transaction, and an edit is not news.
-            nudge_enqueue(user_id=locked.partner_id, kind=Kind.PARTNER_ANSWERED, now=now)
+        # The partner's nudge moves as `nudge_enqueue` would move it (the same pure
+        # decision), in the write itself and only for a new answer: an edit is not news.
+        nudge = locked.partner_nudge
+        moved = nudge and event_moves(nudge.rules, nudge.next_due_at, now, event_delay())
+        created = statements.question_write(
+            user=user,
+            question_id=question_id,
+            text=text,
+            now=now,
+            partner_nudge=(nudge.schedule_id, moved) if nudge and moved else None,
+        )
     seen = statements.question_seen(user=user, question_id=question_id)
     if seen is None:  # unpaired or passed since the commit: as the ORM path's read would
         raise NotFound("No such question.")

@@ -14,7 +14,9 @@ from typing import Any
 
 from nuzzle.couples.models import User
 from nuzzle.lib.prepared import Statement, day, iso
-from nuzzle.nudges.models import NudgePreferences
+from nuzzle.nudges.kinds import Kind
+from nuzzle.nudges.models import NudgePreferences, NudgeSchedule
+from nuzzle.nudges.schedule import Rules
 from nuzzle.nudges.services import ACTIVITY_GRANULARITY
 from prompts.models import DailyQuestion, Prompt, VisibleQuestion
 
@@ -63,25 +65,36 @@ def visible_question(viewer: User, row: dict[str, Any]) -> VisibleQuestion:
 
 # $1 viewer, $2 question → the question of my current couple (not a passed one),
 # locked until the transaction ends, with my partner's id; no row: not ours.
+# $1 viewer, $2 question → its state and my partner, with my partner's enabled
+# "partner answered" schedule row (its id and due time) and the preferences that decide
+# when it may go (NULLs when they have turned it off): what `nudge_enqueue` reads.
 QUESTION_LOCK = Statement(
     name="nuzzle_question_lock",
     types=("bigint", "bigint"),
     sql=f"""
-    SELECT dq.status, dq.closes_at, dq.revealed_at, p.partner_id
+    SELECT dq.status, dq.closes_at, dq.revealed_at, p.partner_id,
+           s.id, s.next_due_at, u.timezone, np.nudge_time, np.days, np.quiet_start,
+           np.quiet_end, np.paused_until
     FROM prompts_dailyquestion dq
     JOIN couples_partnership p ON p.couple_id = dq.couple_id AND p.user_id = $1
+    LEFT JOIN {NudgeSchedule._meta.db_table} s
+      ON s.user_id = p.partner_id AND s.kind = '{Kind.PARTNER_ANSWERED}' AND s.enabled
+    LEFT JOIN {NudgePreferences._meta.db_table} np ON np.user_id = s.user_id
+    LEFT JOIN couples_user u ON u.id = s.user_id
     WHERE dq.id = $2 AND dq.status <> '{_PASSED}'
     FOR UPDATE OF dq
     """,  # noqa: S608 (built once from constants; every value is a parameter)
 )
 
 # $1 viewer, $2 question (locked by QUESTION_LOCK in this transaction), $3 text, $4 now,
-# $5 the oldest activity mark left as it is → whether the answer is new. A new answer
-# when my partner's is there reveals the question (this statement runs after the lock
-# was granted, so it sees an answer my partner committed while I waited).
+# $5 the oldest activity mark left as it is, $6 and $7 my partner's schedule row to move
+# and its new due time (NULL: none) → whether the answer is new. A new answer when my
+# partner's is there reveals the question (this statement runs after the lock was
+# granted, so it sees an answer my partner committed while I waited), and moves my
+# partner's "partner answered" nudge (an edit is not news).
 QUESTION_WRITE = Statement(
     name="nuzzle_question_write",
-    types=("bigint", "bigint", "text", "timestamptz", "timestamptz"),
+    types=("bigint", "bigint", "text", "timestamptz", "timestamptz", "bigint", "timestamptz"),
     sql=f"""
     WITH written AS (
         INSERT INTO prompts_questionanswer AS a
@@ -100,6 +113,9 @@ QUESTION_WRITE = Statement(
     ), noted AS (
         UPDATE {NudgePreferences._meta.db_table} SET last_active_at = $4
         WHERE user_id = $1 AND last_active_at < $5
+    ), nudged AS (
+        UPDATE {NudgeSchedule._meta.db_table} SET next_due_at = $7
+        WHERE id = $6 AND (SELECT created FROM written)
     )
     SELECT created FROM written
     """,  # noqa: S608 (built once from constants; every value is a parameter)
@@ -121,11 +137,21 @@ QUESTION_SEEN = Statement(
 
 
 @dataclass(frozen=True)
+class PartnerNudge:
+    """My partner's "partner answered" schedule row, as `nudge_enqueue` reads it."""
+
+    schedule_id: int
+    next_due_at: datetime | None
+    rules: Rules
+
+
+@dataclass(frozen=True)
 class Locked:
     status: str
     closes_at: datetime
     revealed_at: datetime | None
     partner_id: int
+    partner_nudge: PartnerNudge | None  # None: they have turned it off
 
 
 def question_lock(*, user: User, question_id: int) -> Locked | None:
@@ -133,13 +159,28 @@ def question_lock(*, user: User, question_id: int) -> Locked | None:
     rows = QUESTION_LOCK.rows([user.pk, question_id])
     if not rows:
         return None
-    status, closes_at, revealed_at, partner_id = rows[0]
-    return Locked(status, closes_at, revealed_at, partner_id)
+    status, closes_at, revealed_at, partner_id, schedule_id, due, zone, *prefs = rows[0]
+    nudge = None
+    if schedule_id is not None:
+        nudge_time, days, quiet_start, quiet_end, paused_until = prefs
+        rules = Rules(zone, nudge_time, days, quiet_start, quiet_end, paused_until)
+        nudge = PartnerNudge(schedule_id, due, rules)
+    return Locked(status, closes_at, revealed_at, partner_id, nudge)
 
 
-def question_write(*, user: User, question_id: int, text: str, now: datetime) -> bool:
-    """Write my answer to the locked question; True when it is new."""
-    [created] = QUESTION_WRITE.one([user.pk, question_id, text, now, now - ACTIVITY_GRANULARITY])
+def question_write(
+    *,
+    user: User,
+    question_id: int,
+    text: str,
+    now: datetime,
+    partner_nudge: tuple[int, datetime] | None = None,
+) -> bool:
+    """Write my answer to the locked question; True when it is new. A new answer moves
+    `partner_nudge` (my partner's schedule row, to its new due time)."""
+    schedule_id, due = partner_nudge or (None, None)
+    params = [user.pk, question_id, text, now, now - ACTIVITY_GRANULARITY, schedule_id, due]
+    [created] = QUESTION_WRITE.one(params)
     return bool(created)
 
 

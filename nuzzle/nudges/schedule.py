@@ -132,6 +132,18 @@ def event_slot(rules: Rules, now: datetime, delay: timedelta) -> datetime | None
     return next_slot(rules, now)
 
 
+def event_moves(
+    rules: Rules, next_due_at: datetime | None, now: datetime, delay: timedelta
+) -> datetime | None:
+    """The new due time of an event kind's schedule row when its event happens now
+    (`event_slot`), or None when the row stays as it is: nothing to send, or already
+    due as soon as (or sooner than) this event would make it."""
+    slot = event_slot(rules, now, delay)
+    if slot is None or (next_due_at is not None and next_due_at <= slot):
+        return None
+    return slot
+
+
 def _quiet_end_after(rules: Rules, instant: datetime) -> datetime:
     day = local_day(rules, instant)
     end = at_local(rules, day, rules.quiet_end)

@@ -26,7 +26,7 @@ from nuzzle.nudges.decisions import choice_for, first_due
 from nuzzle.nudges.kinds import CATALOGUE, SPECS, Cadence, Kind
 from nuzzle.nudges.models import Channels, Nudge, NudgePreferences, NudgeSchedule, PushDevice
 from nuzzle.nudges.policy import event_delay
-from nuzzle.nudges.schedule import days_to_mask, event_slot, time_in_quiet_hours
+from nuzzle.nudges.schedule import days_to_mask, event_moves, time_in_quiet_hours
 
 logger = logging.getLogger(__name__)
 
@@ -210,10 +210,9 @@ def nudge_enqueue(*, user_id: int, kind: Kind, now: datetime | None = None) -> N
     if row is None:
         return
     prefs = row.user.nudge_preferences
-    slot = event_slot(prefs.rules(row.user.timezone), now, event_delay())
-    if slot is None or (row.next_due_at is not None and row.next_due_at <= slot):
-        return  # already due as soon as (or sooner than) this event would make it
-    NudgeSchedule.objects.filter(pk=row.pk).update(next_due_at=slot)
+    moved = event_moves(prefs.rules(row.user.timezone), row.next_due_at, now, event_delay())
+    if moved is not None:
+        NudgeSchedule.objects.filter(pk=row.pk).update(next_due_at=moved)
 
 
 def activity_note(*, user_id: int, now: datetime | None = None) -> None:

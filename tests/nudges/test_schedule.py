@@ -11,6 +11,7 @@ from nuzzle.nudges.schedule import (
     Rules,
     at_local,
     days_to_mask,
+    event_moves,
     event_slot,
     in_quiet_hours,
     mask_to_days,
@@ -106,6 +107,19 @@ def test_an_event_waits_for_the_nudge_time_then_batches_then_respects_quiet_hour
     # 21:50 + 15 min falls into quiet hours → not tonight: tomorrow's nudge time.
     late = utc(2026, 11, 20, 21, 50)
     assert event_slot(london, late, delay) == utc(2026, 11, 21, 19, 0)
+
+
+def test_an_event_moves_a_row_only_to_an_earlier_due_time():
+    london = rules("Europe/London")
+    delay = timedelta(minutes=15)
+    morning = utc(2026, 11, 20, 10, 0)
+    tonight = utc(2026, 11, 20, 19, 0)
+    assert event_moves(london, None, morning, delay) == tonight
+    assert event_moves(london, utc(2026, 11, 21, 19, 0), morning, delay) == tonight
+    assert event_moves(london, tonight, morning, delay) is None  # already due then
+    assert event_moves(london, utc(2026, 11, 20, 12, 0), morning, delay) is None
+    paused = rules("Europe/London", paused_until=date.max)
+    assert event_moves(paused, None, morning, delay) is None  # nothing may go
 
 
 def test_periods_are_local_dates_or_iso_weeks_and_a_held_recap_keeps_its_week():

@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -20,6 +21,7 @@ from prompts.apis import question_payload
 from prompts.models import DailyQuestion, QuestionAnswer
 from prompts.selectors import question_view_by_id
 from prompts.services import daily_question_ensure, question_answer, question_answer_seen
+from tests import days
 from tests.concurrency import race
 from tests.factories import PromptFactory
 from tests.queries import assert_num_queries
@@ -93,12 +95,40 @@ def test_a_first_answer_queues_the_partner_s_nudge_and_an_edit_does_not(cast, qu
     assert list(schedule.values_list("next_due_at", flat=True)) == [None]
 
 
+@pytest.mark.parametrize("due", ["none", "sooner", "later", "off"])
+def test_the_partner_s_nudge_moves_exactly_as_nudge_enqueue_moves_it(cast, due):
+    """The same first answer by both paths, at the same frozen instant, from the same
+    schedule row: the row ends the same (moved, left alone, or off)."""
+    at = days.together(cast.author, cast.partner)
+    schedule = NudgeSchedule.objects.filter(user=cast.partner, kind="partner_answered")
+    start = {
+        "none": {"next_due_at": None},
+        "sooner": {"next_due_at": at + timedelta(minutes=1)},
+        "later": {"next_due_at": at + timedelta(days=3)},
+        "off": {"next_due_at": None, "enabled": False},
+    }[due]
+    PromptFactory.create_batch(3)
+    ends = []
+    with time_machine.travel(at, tick=False):
+        for answer in (question_answer_seen, question_answer):
+            QuestionAnswer.objects.all().delete()
+            question = daily_question_ensure(user=cast.author)
+            schedule.update(**{"enabled": True, **start})
+            answer(user=fresh(cast.author), question_id=question.pk, text="first")
+            ends.append(list(schedule.values_list("enabled", "next_due_at")))
+    statement_end, orm_end = ends
+    assert statement_end == orm_end
+    assert (statement_end[0][1] != start["next_due_at"]) is (due in ("none", "later"))
+
+
 def test_the_api_answers_with_the_view_in_a_few_statements(cast, question, api):
     client = api(cast.author)
     url = reverse("api-question-answer", kwargs={"question_id": question.pk})
-    assert client.post(url, {"text": "first"}, format="json").status_code == 201
-    # The token; the lock and the write in a transaction (a savepoint in a test, BEGIN
-    # and COMMIT in production, which Django does not count as queries); the read-back.
+    # The token; the lock (with the partner's nudge row) and the write (which moves it)
+    # in a transaction (a savepoint in a test, BEGIN and COMMIT in production, which
+    # Django does not count as queries); the read-back. A first answer as an edit.
+    first = assert_num_queries(6, lambda: client.post(url, {"text": "first"}, format="json"))
+    assert first.status_code == 201
     edited = assert_num_queries(6, lambda: client.post(url, {"text": "edit"}, format="json"))
     assert edited.status_code == 200
     assert edited.json() == orm_view(cast.author, question.pk)
