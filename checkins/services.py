@@ -16,7 +16,7 @@ from nuzzle.couples.scoping import couple_context
 from nuzzle.lib.errors import Conflict, Invalid, NotFound, as_invalid
 from nuzzle.lib.timezones import couple_day, local_date
 from nuzzle.nudges.services import activity_note
-from prompts.selectors import checkin_question_ids_for
+from prompts.selectors import checkin_question_ids_for, checkin_question_ids_of
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +62,23 @@ class _Submission:
 
 
 def _submission(
-    user: User, mood: int, energy: int | None, answers: list[AnswerInput], visibility: str
+    user: User,
+    mood: int,
+    energy: int | None,
+    answers: list[AnswerInput],
+    visibility: str,
+    pool: list[int] | None = None,
 ) -> _Submission:
+    """The submission checked and placed: my today, my couple and its couple day, and
+    the answers kept (to today's questions: from `pool`, the check-in questions' pool
+    when read already, else read here)."""
     today = local_date(user.timezone)
     context = couple_context(user)
     shared_day = couple_day(today, user.timezone, context.couple.timezone) if context else today
-    allowed = checkin_question_ids_for(day=shared_day)
+    if pool is None:
+        allowed = checkin_question_ids_for(day=shared_day)
+    else:
+        allowed = checkin_question_ids_of(pool, shared_day)
     kept = _validate_answers(answers, allowed)
     candidate = Checkin(
         local_date=today, couple_date=shared_day, mood=mood, energy=energy, visibility=visibility
@@ -192,7 +203,10 @@ def checkin_submit_rendered(
     the activity mark and the read-back as one prepared statement
     (`statements.CHECKIN_WRITE`), which answers with the check-in as the API shows
     it. A PostgreSQL test holds the two paths to the same rows and the same reply."""
-    given = _submission(user, mood, energy, answers or [], visibility)
+    # My couple and the questions' pool in one round trip; the context is remembered,
+    # so `_submission`'s `couple_context` reads no more.
+    _, pool = statements.checkin_context(user=user)
+    given = _submission(user, mood, energy, answers or [], visibility, pool)
     written = statements.checkin_write(
         user=user,
         today=given.today,

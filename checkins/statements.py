@@ -7,12 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from nuzzle.couples.models import User
+from nuzzle.couples.scoping import (
+    CONTEXT_FROM,
+    CoupleContext,
+    context_of,
+    context_select,
+    remember_couple_context,
+)
 from nuzzle.lib.prepared import Statement, day, iso
 from nuzzle.nudges.models import NudgePreferences
 from nuzzle.nudges.services import ACTIVITY_GRANULARITY
+from prompts.selectors import checkin_pool_sql
 
 
 def checkin_json(row: str, answers: str = "checkins_checkinanswer a", of_row: bool = True) -> str:
@@ -140,7 +149,34 @@ def rendered_checkin(row: list[Any]) -> RenderedCheckin:
     )
 
 
-# --- Check-in PUT: the write and its read-back in one statement --------------------------
+# --- Check-in PUT: what it needs to know, then the write and its read-back ---------------
+
+
+@cache
+def _put_context() -> Statement:
+    """$1 me, $2 a locale → the check-in questions' pool, and my couple and partner
+    (`scoping.context_select`, NULLs when unpaired): what a PUT validates against, in
+    one round trip."""
+    return Statement(
+        name="nuzzle_checkin_context",
+        types=("bigint", "varchar"),
+        sql=f"""
+        SELECT ARRAY({checkin_pool_sql("$2")}), c.*
+        FROM (SELECT 1) AS one
+        LEFT JOIN (SELECT {context_select()} {CONTEXT_FROM}) AS c ON true
+        """,  # noqa: S608 (built once from constants; every value is a parameter)
+    )
+
+
+def checkin_context(*, user: User, locale: str = "en") -> tuple[CoupleContext | None, list[int]]:
+    """My couple context (remembered for the rest of the request, as `couple_context`
+    would read it) and the check-in questions' pool (PostgreSQL; one statement)."""
+    rows = _put_context().rows([user.pk, locale])
+    pool = list(rows[0][0])
+    context = context_of(user, [row[1:] for row in rows])
+    remember_couple_context(user, context)
+    return context, pool
+
 
 # $1 author, $2 their local today, $3 the couple (NULL unpaired), $4 its couple day,
 # $5 mood, $6 energy, $7 visibility, $8 now, $9 and $10 the answers' question ids and

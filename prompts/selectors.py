@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -54,17 +54,20 @@ def checkin_questions_for(*, day: date, locale: str = "en") -> list[Prompt]:
     return [pool[index] for index in _rotation(day, len(pool))]
 
 
-# The ids of the published check-in questions of a locale, in order (a check-in PUT
-# reads them: prepared on PostgreSQL, a hot path).
-_CHECKIN_POOL = Statement(
-    name="nuzzle_checkin_pool",
-    types=("varchar",),
-    sql=f"""
+def checkin_pool_sql(locale: str) -> str:
+    """The ids of the published check-in questions of a locale, in order, as SQL, the
+    locale being the parameter `locale` (e.g. "$1"): the pool `_rotation` picks from."""
+    return f"""
     SELECT id FROM prompts_prompt
     WHERE kind = '{Prompt.Kind.CHECKIN}' AND status = '{Prompt.Status.PUBLISHED}'
-      AND locale = $1
+      AND locale = {locale}
     ORDER BY id
-    """,  # noqa: S608 (built once from constants; the locale is a parameter)
+    """  # noqa: S608 (built once from constants; the locale is a parameter)
+
+
+# A check-in PUT reads the pool: prepared on PostgreSQL, a hot path.
+_CHECKIN_POOL = Statement(
+    name="nuzzle_checkin_pool", types=("varchar",), sql=checkin_pool_sql("$1")
 )
 
 
@@ -74,6 +77,12 @@ def checkin_question_ids_for(*, day: date, locale: str = "en") -> list[int]:
         pool = [row[0] for row in _CHECKIN_POOL.rows([locale])]
     else:
         pool = list(_checkin_pool(locale).values_list("id", flat=True))
+    return checkin_question_ids_of(pool, day)
+
+
+def checkin_question_ids_of(pool: Sequence[int], day: date) -> list[int]:
+    """The ids of the questions offered on `day` from a pool read already (its ids in
+    order, `checkin_pool_sql`)."""
     return [pool[index] for index in _rotation(day, len(pool))]
 
 

@@ -61,40 +61,58 @@ def couple_context(user: User | AnonymousUser) -> CoupleContext | None:
 
 
 @cache
-def _context_statement() -> tuple[Statement, list[str], list[str]]:
-    """My couple and my partner, every column of each, from the `couples_partnership`
-    view, with the couple's and the user's field names in that order: built once the
+def context_select() -> str:
+    """The columns of my couple (`k`) and my partner (`u`), every column of each, for a
+    statement joining `couples_partnership p` to them (`_context_statement`, or a hot
+    path's own statement that reads the context with something else): built once the
     models are loaded, not on every request."""
-    couple_fields = list(Couple._meta.concrete_fields)
-    user_fields = list(User._meta.concrete_fields)
-    selected = ", ".join(
-        [f"k.{f.column}" for f in couple_fields] + [f"u.{f.column}" for f in user_fields]
+    return ", ".join(
+        [f"k.{f.column}" for f in Couple._meta.concrete_fields]
+        + [f"u.{f.column}" for f in User._meta.concrete_fields]
     )
-    statement = Statement(
+
+
+CONTEXT_FROM = """
+    FROM couples_partnership p
+    JOIN couples_couple k ON k.id = p.couple_id
+    JOIN couples_user u ON u.id = p.partner_id
+    WHERE p.user_id = $1
+"""
+
+
+@cache
+def _context_statement() -> Statement:
+    """My couple and my partner, from the `couples_partnership` view."""
+    return Statement(
         name="nuzzle_couple_context",
         types=("bigint",),
-        sql=f"""
-        SELECT {selected}
-        FROM couples_partnership p
-        JOIN couples_couple k ON k.id = p.couple_id
-        JOIN couples_user u ON u.id = p.partner_id
-        WHERE p.user_id = $1
-        """,  # noqa: S608 (column names from the models; the user is a parameter)
+        sql=f"SELECT {context_select()} {CONTEXT_FROM}",
     )
-    return statement, [f.attname for f in couple_fields], [f.attname for f in user_fields]
 
 
-def _context_prepared(user: User) -> CoupleContext | None:
-    """`couple_context` on PostgreSQL: one prepared statement, whole model instances
-    (as the ORM query makes them)."""
-    statement, couple_fields, user_fields = _context_statement()
-    rows = statement.rows([user.pk])
-    if len(rows) != 1:
+@cache
+def _context_fields() -> tuple[list[str], list[str]]:
+    return (
+        [f.attname for f in Couple._meta.concrete_fields],
+        [f.attname for f in User._meta.concrete_fields],
+    )
+
+
+def context_of(user: User, rows: list[tuple[Any, ...]]) -> CoupleContext | None:
+    """The context from the rows of `context_select` (whole model instances, as the
+    ORM query makes them): one row, or none (unpaired)."""
+    if len(rows) != 1 or rows[0][0] is None:
         return None
+    couple_fields, user_fields = _context_fields()
     row, split = rows[0], len(couple_fields)
     couple = Couple.from_db("default", couple_fields, row[:split])
     partner = User.from_db("default", user_fields, row[split:])
     return CoupleContext(couple=couple, me=user, partner=partner)
+
+
+def _context_prepared(user: User) -> CoupleContext | None:
+    """`couple_context` on PostgreSQL: one prepared statement."""
+    return context_of(user, _context_statement().rows([user.pk]))
 
 
 def remember_couple_context(user: User, context: CoupleContext | None) -> None:

@@ -16,10 +16,11 @@ from django.utils import timezone
 from checkins import selectors, services, statements
 from checkins.apis import checkin_payload
 from checkins.models import Checkin, Visibility
-from nuzzle.couples.scoping import forget_couple_context
+from nuzzle.couples.scoping import couple_context, forget_couple_context
 from nuzzle.couples.services import couple_end
 from nuzzle.lib.errors import Conflict
-from prompts.selectors import checkin_question_ids_for
+from prompts.selectors import checkin_question_ids_for, checkin_question_ids_of
+from prompts.services import prompt_bank_load
 from tests.factories import (
     couple_of,
     new_checkin,
@@ -220,8 +221,8 @@ def test_the_api_writes_and_answers_in_one_statement_after_the_reads_it_needs(
     url = reverse("api-checkin-today")
     first = client.put(url, {"mood": 4}, format="json")
     assert first.status_code == 201
-    # The token, my couple, today's questions, then the write with its read-back.
-    again = assert_num_queries(4, lambda: client.put(url, {"mood": 5}, format="json"))
+    # The token, my couple with the questions' pool, then the write with its read-back.
+    again = assert_num_queries(3, lambda: client.put(url, {"mood": 5}, format="json"))
     assert again.status_code == 200
     assert again.json() == orm_read_back(cast.author)
     refused = client.put(url, {"mood": 9}, format="json")
@@ -231,3 +232,31 @@ def test_the_api_writes_and_answers_in_one_statement_after_the_reads_it_needs(
 def test_a_page_far_past_the_end_is_a_404_not_an_overflow(cast, api):
     response = api(cast.author).get(reverse("api-checkin-list"), {"page": 10**15})
     assert response.status_code == 404
+
+
+def test_the_put_reads_my_couple_and_the_pool_as_their_own_reads_do(cast):
+    """`statements.checkin_context`: the couple context `couple_context` reads (whole
+    models) and the pool `checkin_question_ids_for` rotates, for a paired and an
+    unpaired person, in one statement."""
+    prompt_bank_load()
+    day = date(2026, 12, 7)
+    for user in (cast.author, cast.partner, cast.unpaired):
+        forget_couple_context(user)
+        expected = couple_context(user)
+        forget_couple_context(user)
+        context, pool = assert_num_queries(
+            1, lambda user=user: statements.checkin_context(user=user)
+        )
+        assert len(pool) > 3
+        assert checkin_question_ids_of(pool, day) == checkin_question_ids_for(day=day)
+        if expected is None:
+            assert context is None
+        else:
+            assert context.couple.__dict__.keys() >= {"id", "timezone", "created_at"}
+            assert (context.couple.pk, context.partner.pk) == (
+                expected.couple.pk,
+                expected.partner.pk,
+            )
+            assert context.partner.display_name == expected.partner.display_name
+            assert context.couple.timezone == expected.couple.timezone
+        assert couple_context(user) is context  # remembered: no query more
