@@ -278,9 +278,9 @@ def _drawn(days: tuple[MoodDay, ...], my_name: str, partner_name: str | None) ->
     return draw(mood_chart(list(days), my_name=my_name, partner_name=partner_name))
 
 
-# Two entries a day for each couple seen (one per partner): enough for the couples a
-# worker serves in a day; an evicted one is only drawn again.
-_drawn_once = lru_cache(maxsize=4096)(_drawn)
+# Two entries a day for each couple seen (one per partner). A drawn chart is 5-15 kB:
+# 512 of them at most some 7 MB per worker. An evicted one is only drawn again (0.5 ms).
+_drawn_once = lru_cache(maxsize=512)(_drawn)
 
 
 def mood_chart_html(
