@@ -206,8 +206,9 @@ def question_answer_seen(*, user: User, question_id: int, text: str) -> tuple[Qu
         _refuse_unless_answerable(locked.revealed_at, locked.status, locked.closes_at, now)
         # The partner's nudge moves as `nudge_enqueue` would move it (the same pure
         # decision), in the write itself and only for a new answer: an edit is not news.
-        nudge = locked.partner_nudge
-        moved = nudge and event_moves(nudge.rules, nudge.next_due_at, now, event_delay())
+        nudge, moved = locked.partner_nudge, None
+        if nudge is not None:
+            moved = event_moves(nudge.rules, nudge.next_due_at, now, event_delay())
         created = statements.question_write(
             user=user,
             question_id=question_id,

@@ -64,17 +64,15 @@ def visible_question(viewer: User, row: dict[str, Any]) -> VisibleQuestion:
 
 
 # $1 viewer, $2 question → the question of my current couple (not a passed one),
-# locked until the transaction ends, with my partner's id; no row: not ours.
-# $1 viewer, $2 question → its state and my partner, with my partner's enabled
-# "partner answered" schedule row (its id and due time) and the preferences that decide
-# when it may go (NULLs when they have turned it off): what `nudge_enqueue` reads.
+# locked until the transaction ends, with my partner's enabled "partner answered"
+# schedule row (its id and due time) and the preferences that decide when it may go
+# (NULLs when they have turned it off): what `nudge_enqueue` reads. No row: not ours.
 QUESTION_LOCK = Statement(
     name="nuzzle_question_lock",
     types=("bigint", "bigint"),
     sql=f"""
-    SELECT dq.status, dq.closes_at, dq.revealed_at, p.partner_id,
-           s.id, s.next_due_at, u.timezone, np.nudge_time, np.days, np.quiet_start,
-           np.quiet_end, np.paused_until
+    SELECT dq.status, dq.closes_at, dq.revealed_at, s.id, s.next_due_at, u.timezone,
+           np.nudge_time, np.days, np.quiet_start, np.quiet_end, np.paused_until
     FROM prompts_dailyquestion dq
     JOIN couples_partnership p ON p.couple_id = dq.couple_id AND p.user_id = $1
     LEFT JOIN {NudgeSchedule._meta.db_table} s
@@ -150,7 +148,6 @@ class Locked:
     status: str
     closes_at: datetime
     revealed_at: datetime | None
-    partner_id: int
     partner_nudge: PartnerNudge | None  # None: they have turned it off
 
 
@@ -159,13 +156,13 @@ def question_lock(*, user: User, question_id: int) -> Locked | None:
     rows = QUESTION_LOCK.rows([user.pk, question_id])
     if not rows:
         return None
-    status, closes_at, revealed_at, partner_id, schedule_id, due, zone, *prefs = rows[0]
+    status, closes_at, revealed_at, schedule_id, due, zone, *prefs = rows[0]
     nudge = None
     if schedule_id is not None:
         nudge_time, days, quiet_start, quiet_end, paused_until = prefs
         rules = Rules(zone, nudge_time, days, quiet_start, quiet_end, paused_until)
         nudge = PartnerNudge(schedule_id, due, rules)
-    return Locked(status, closes_at, revealed_at, partner_id, nudge)
+    return Locked(status, closes_at, revealed_at, nudge)
 
 
 def question_write(

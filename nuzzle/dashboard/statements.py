@@ -59,9 +59,9 @@ RENDERED_NEWEST = 12
 
 # $1 viewer, $2 and $3 the check-ins' local dates, $4 and $5 the questions' couple
 # days, $6 now (for my answers' staleness).
-def _dashboard_sql(rendered_newest: int, *, other_couples: bool = True) -> str:
+def _dashboard_sql(rendered_newest: int) -> str:
     """The statement, rendering the newest `rendered_newest` check-ins of the current
-    couple (and, with `other_couples`, every check-in of an earlier couple)."""
+    couple and every check-in of an earlier couple."""
     others = "c.couple_id IS DISTINCT FROM (SELECT couple_id FROM partnership)"
     return f"""
     WITH partnership AS (
@@ -84,7 +84,7 @@ def _dashboard_sql(rendered_newest: int, *, other_couples: bool = True) -> str:
             FROM partnership),
         'checkins', coalesce((
             SELECT json_agg(CASE
-                WHEN c.n <= {rendered_newest} OR {others if other_couples else "false"}
+                WHEN c.n <= {rendered_newest} OR {others}
                 THEN {rendered_checkin_json(CHECKIN_JSON)}
                 ELSE {rendered_checkin_json("NULL")} END ORDER BY {NEWEST_FIRST})
             FROM (
