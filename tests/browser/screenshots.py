@@ -428,6 +428,20 @@ def shoot_notification(camera: Camera, person_email: str) -> None:
         context.close()
 
 
+def _partner_zone(robin_zone: str) -> str:
+    """Sam's zone: New York, unless it is on another date than Robin's right now (from
+    midnight in London until midnight in New York), then Paris. Sam reacts to Robin's check-in
+    on "today" cards, which both show only while the two live the same day, so the
+    walk works at any hour."""
+    from nuzzle.lib.timezones import local_date
+
+    return next(
+        zone
+        for zone in ("America/New_York", "Europe/Paris")
+        if local_date(zone) == local_date(robin_zone)
+    )
+
+
 def take_screenshots(
     base_url: str, out: Path, *, everything: bool = False, scheme: str = "light"
 ) -> list[Path]:
@@ -456,7 +470,7 @@ def take_screenshots(
             robin.goto("/")
             camera.shoot(robin, "invite")
 
-            sam = camera.person("America/New_York")
+            sam = camera.person(_partner_zone("Europe/London"))
             sam.goto(f"/invite/{code}/")
             camera.shoot(sam, "invited")
             sam.get_by_role("link", name="Create an account to join").click()
